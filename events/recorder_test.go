@@ -1,0 +1,138 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kirje/kirje/internal/pg"
+	"github.com/kirje/kirje/internal/pgtest"
+	"github.com/kirje/kirje/internal/redistest"
+)
+
+func countEvents(t *testing.T, db *pgtest.DB) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n))
+	return n
+}
+
+func TestRecordedEventsReachPostgresOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, rd := pgtest.New(t), redistest.New(t)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	t.Cleanup(rec.Close)
+
+	const n = 2000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- rec.Record(ctx, Event{Type: Open, CampaignID: 7, ContactID: int64(i + 1), IP: "192.0.2.9"})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	entries, err := rd.Client.XLen(ctx, StreamKey(rd.Prefix)).Result()
+	require.NoError(t, err)
+	assert.Less(t, entries, int64(n), "concurrent records must share stream entries (group commit)")
+
+	in := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a"})
+	got, err := in.Drain(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, n, got)
+	assert.Equal(t, n, countEvents(t, db))
+
+	var distinct int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT contact_id) FROM events WHERE type = 'open' AND campaign_id = 7`).Scan(&distinct))
+	assert.Equal(t, n, distinct)
+
+	left, err := rd.Client.XLen(ctx, StreamKey(rd.Prefix)).Result()
+	require.NoError(t, err)
+	assert.Zero(t, left, "ingested entries are deleted from the stream")
+}
+
+// A consumer that read entries and died before acknowledging them: another claims them after
+// ClaimIdle. If the dead one had committed them already, the redelivery stores nothing twice.
+func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, rd := pgtest.New(t), redistest.New(t)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix, Writers: 1, MaxBatch: 10})
+	t.Cleanup(rec.Close)
+	for i := range 50 {
+		require.NoError(t, rec.Record(ctx, Event{Type: Click, CampaignID: 1, ContactID: int64(i + 1), LinkID: 2}))
+	}
+
+	dead := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "dead"})
+	require.NoError(t, dead.ensureGroup(ctx))
+	res, err := rd.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: ingestGroup, Consumer: "dead",
+		Streams: []string{StreamKey(rd.Prefix), ">"}, Count: 2, Block: -1}).Result()
+	require.NoError(t, err)
+	require.Len(t, res[0].Messages, 2)
+	// The dead consumer committed its first entry but crashed before acknowledging anything.
+	first, err := decodeEntry(res[0].Messages[0])
+	require.NoError(t, err)
+	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+		_, err := CopyInsert(ctx, tx, first)
+		return err
+	}))
+
+	live := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "live", ClaimIdle: time.Nanosecond})
+	_, err = live.Drain(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 50, countEvents(t, db), "every event stored exactly once")
+
+	pendingInfo, err := rd.Client.XPending(ctx, StreamKey(rd.Prefix), ingestGroup).Result()
+	require.NoError(t, err)
+	assert.Zero(t, pendingInfo.Count)
+}
+
+func TestRecordFailsWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:"})
+	t.Cleanup(rec.Close)
+	err := rec.Record(context.Background(), Event{Type: Open, CampaignID: 1})
+	require.Error(t, err, "an event that is not durable must not be acknowledged")
+}
+
+func TestRecordAfterCloseIsRefused(t *testing.T) {
+	t.Parallel()
+	rd := redistest.New(t)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	rec.Close()
+	require.ErrorIs(t, rec.Record(context.Background(), Event{Type: Open}), ErrClosed)
+}
+
+func BenchmarkRecord(b *testing.B) {
+	rd := redistest.New(b)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	defer rec.Close()
+	ctx := context.Background()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			if err := rec.Record(ctx, Event{Type: Open, CampaignID: 1, ContactID: int64(i), UserAgent: fmt.Sprint(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
