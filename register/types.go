@@ -113,4 +113,6 @@ type Brand struct {
 }
 
 // HasDKIM reports whether messages of this brand are signed.
-func (b Brand) HasDKIM() bool { return b.DKIMKeyPEM != "" && b.DKIMDomain != "" && b.DKIMSelector != "" }
+func (b Brand) HasDKIM() bool {
+	return b.DKIMKeyPEM != "" && b.DKIMDomain != "" && b.DKIMSelector != ""
+}

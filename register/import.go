@@ -1,0 +1,150 @@
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kirje/kirje/internal/pg"
+)
+
+// Import limits.
+const (
+	DefaultChunkSize = 1000 // rows per transaction
+	MaxRowErrors     = 1000 // rejected rows kept in ImportResult.Errors; all are counted
+)
+
+// Importer loads contacts from CSV files. Each chunk of rows commits in its own transaction, so
+// it needs a pool (or a transaction, whose savepoints then play the chunks' part).
+type Importer struct {
+	db        pg.TxBeginner
+	logger    *slog.Logger
+	chunkSize int
+}
+
+// NewImporter returns an Importer writing to db; logger may be nil.
+func NewImporter(db pg.TxBeginner, logger *slog.Logger) *Importer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Importer{db: db, logger: logger, chunkSize: DefaultChunkSize}
+}
+
+// ImportOptions tune one import.
+type ImportOptions struct {
+	// Progress, when set, is called after each committed chunk with the data rows read so far.
+	Progress func(rowsRead int)
+	// Source and Actor are recorded with the bans and consents the file's banned and consent
+	// columns set; "import" and "system" when empty.
+	Source, Actor string
+}
+
+// ImportResult says what an import did. Imported + Updated + Rejected is the number of
+// non-blank data rows read.
+type ImportResult struct {
+	Imported int        `json:"imported"` // new contacts
+	Updated  int        `json:"updated"`  // rows applied to contacts that existed (or appeared earlier in the file)
+	Rejected int        `json:"rejected"` // rows skipped, all of them counted
+	Errors   []RowError `json:"errors"`   // the first MaxRowErrors rejected rows
+	Encoding string     `json:"encoding"` // EncodingUTF8 or EncodingWindows1252
+}
+
+// RowError is a rejected CSV row.
+type RowError struct {
+	Line   int    `json:"line"`  // 1-based; the header is line 1
+	Email  string `json:"email"` // the email cell as written, "" when there is none
+	Reason string `json:"reason"`
+}
+
+func (res *ImportResult) reject(p parsedRow) {
+	res.Rejected++
+	if len(res.Errors) < MaxRowErrors {
+		res.Errors = append(res.Errors, RowError{Line: p.line, Email: p.email, Reason: p.reason})
+	}
+}
+
+// Import reads a contact CSV from r as a stream and upserts its rows by email; see the package
+// documentation of the format in csvField and ContactInput. Rows that are bad are reported and
+// skipped; good rows are imported. A header without an email column is ErrInvalid before
+// anything is written. If a chunk cannot be written (database down, ctx cancelled), Import
+// stops and returns the result so far with the error: earlier chunks stay committed, and
+// importing the same file again is safe.
+func (im *Importer) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	start := time.Now()
+	rr, err := newRowReader(r)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("register: import: %w", err)
+	}
+	if opts.Source == "" {
+		opts.Source = "import"
+	}
+	if opts.Actor == "" {
+		opts.Actor = "system"
+	}
+	res := ImportResult{Encoding: rr.encoding}
+	ch := newChunk(im.chunkSize)
+	read := 0
+	for {
+		p, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return res, fmt.Errorf("register: import: after %d rows: %w", read, err)
+		}
+		read++
+		if p.reason != "" {
+			res.reject(p)
+			continue
+		}
+		ch.add(p)
+		if len(ch.rows) >= im.chunkSize {
+			if err := im.flush(ctx, ch, &res, opts, read); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := im.flush(ctx, ch, &res, opts, read); err != nil {
+		return res, err
+	}
+	im.logger.InfoContext(ctx, "contacts imported", "rows", read, "imported", res.Imported,
+		"updated", res.Updated, "rejected", res.Rejected, "encoding", res.Encoding,
+		"duration", time.Since(start))
+	return res, nil
+}
+
+// flush writes the chunk in one transaction and counts the outcome.
+func (im *Importer) flush(ctx context.Context, ch *chunk, res *ImportResult, opts ImportOptions, read int) error {
+	if len(ch.rows) == 0 {
+		return nil
+	}
+	var results []upsertResult
+	err := pg.InTx(ctx, im.db, func(tx pgx.Tx) error {
+		var err error
+		if results, err = upsertContacts(ctx, tx, ch.rows); err != nil {
+			return err
+		}
+		return recordImportPermissions(ctx, tx, ch, opts)
+	})
+	if err != nil {
+		return fmt.Errorf("register: import: rows up to line %d: %w", ch.lines[len(ch.lines)-1], err)
+	}
+	for _, r := range results {
+		if r.Inserted {
+			res.Imported++
+		} else {
+			res.Updated++
+		}
+	}
+	res.Updated += ch.merged
+	ch.reset()
+	if opts.Progress != nil {
+		opts.Progress(read)
+	}
+	return nil
+}
