@@ -35,7 +35,9 @@ func newTestKeys(t *testing.T) testKeys {
 	require.NoError(t, err)
 	pub, err := x509.MarshalPKIXPublicKey(&rk.PublicKey)
 	require.NoError(t, err)
-	enc := func(typ string, der []byte) string { return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})) }
+	enc := func(typ string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
 	return testKeys{
 		rsaPKCS1:  enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rk)),
 		rsaPKCS8:  enc("PRIVATE KEY", pkcs8),
