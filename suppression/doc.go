@@ -1,0 +1,62 @@
+// Package suppression owns the suppression list: the one place that decides whether a marketing
+// message may go to an address. It normalises and hashes addresses, adds and removes entries,
+// imports and exports them, and answers the send-time Check from a Redis mirror.
+//
+// It must not decide anything else (bans and consents are the register's), must not send, and
+// must never answer "not suppressed" when it does not know: Check fails closed.
+//
+// # Entries
+//
+// PostgreSQL (table suppressions) is the source of truth. An entry is an address, kept as the
+// unkeyed SHA-256 of its normalised form (see Hash) and optionally in plain text, or a whole
+// domain (exact match: "example.com" does not cover "sales.example.com"), for all marketing
+// (BrandID 0) or for one brand. Erasure and hash-only imports keep only the hash.
+//
+// # The mirror
+//
+// One Redis set holds one member per entry (see members.go), so Check asks about an address in
+// every scope with one SMISMEMBER, pipelined with a GET of the ready marker: one round trip.
+// The marker holds the run_id of the Redis process the mirror was built on. The List's Redis
+// client reads run_id (INFO server) in an OnConnect hook on every new connection; a command that
+// reaches a restarted server does so on a new connection, so when the pipeline returns, the
+// recorded run_id names the server that answered. A marker that is missing or names another
+// run_id means the mirror was never built, was flushed, or Redis restarted, perhaps restoring an
+// older snapshot: Check fails closed with ErrUnavailable and signals Run to rebuild.
+//
+// # Writes, and why none is lost
+//
+// Add inserts with the caller's transaction and writes the mirror before returning, so before
+// the commit: when the commit succeeds the mirror already has the entry; when the mirror write
+// fails the caller rolls back; when the commit fails after the mirror write, the mirror
+// over-suppresses until Verify corrects it. Remove goes the other way: PostgreSQL commits first,
+// then the mirror forgets. Every failure leaves over-suppression, never under-suppression.
+//
+// Rebuild builds a temporary set from a snapshot of the table and renames it over the live one.
+// A write that lands in the live set during the rebuild would be lost by that rename, and
+// re-reading "recent" rows afterwards would not be enough: an Add whose transaction started
+// before the rebuild can commit after any re-read, and between the rename and a re-read a Check
+// would miss an unsubscribe that was already confirmed. Instead:
+//
+//  1. The rebuild takes a Redis lock (SET NX PX) whose value names its temporary set. Every
+//     mirror write is one Lua script that applies to the live set and, while the lock exists, to
+//     the set it names. So every write after this moment reaches the new set.
+//  2. Writers hold a PostgreSQL advisory lock shared from before their mirror write until their
+//     transaction ends (barrier.go). The rebuild takes it exclusively for an instant after step 1,
+//     which waits out every writer that wrote before step 1: their rows are committed (or rolled
+//     back) before the snapshot of step 3 is taken.
+//  3. The rows are streamed (one query, bounded memory) into the temporary set in chunks; each
+//     chunk also renews the lock.
+//  4. One script renames the temporary set over the live one, sets the marker to the run_id and
+//     releases the lock, atomically.
+//
+// A rebuild whose lock expired (a paused process) or whose Redis restarted meanwhile fails and
+// leaves the marker alone or stale, so Check keeps failing closed until a rebuild succeeds.
+//
+// Verify compares count(*) with SCARD. They can differ for a moment while an Add is between its
+// mirror write and its commit, so a difference is confirmed under the exclusive barrier before it
+// rebuilds. Run, in the worker, calls EnsureReady at start, Verify every VerifyInterval, and
+// EnsureReady whenever Check saw an unready mirror.
+//
+// Redis must not evict the mirror's keys: run it with maxmemory-policy noeviction (asynq needs
+// that too). An evicted set with a surviving marker would be caught only by the next Verify.
+package suppression

@@ -1,0 +1,185 @@
+package suppression_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kirje/kirje/suppression"
+)
+
+// The mirror's keys, as the package names them under a prefix.
+func readyKey(prefix string) string { return prefix + "{suppression}:ready" }
+func setKey(prefix string) string   { return prefix + "{suppression}:set" }
+
+func requireUnavailable(t *testing.T, l *suppression.List, addr string) {
+	t.Helper()
+	v, err := l.Check(context.Background(), 0, addr)
+	require.ErrorIs(t, err, suppression.ErrUnavailable)
+	assert.False(t, v.Suppressed, "a failed check returns no verdict")
+	_, err = l.CheckMany(context.Background(), 0, []string{addr})
+	require.ErrorIs(t, err, suppression.ErrUnavailable)
+}
+
+func TestCheckFailsClosed(t *testing.T) {
+	t.Parallel()
+	tests := map[string]func(t *testing.T, b bundle){
+		"never built": func(t *testing.T, b bundle) {
+			b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix), setKey(b.redis.Prefix))
+		},
+		"marker lost": func(t *testing.T, b bundle) {
+			b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix))
+		},
+		// Redis restarted and restored an older snapshot: the marker names another run_id.
+		"marker of another process": func(t *testing.T, b bundle) {
+			b.redis.Client.Set(b.ctx, readyKey(b.redis.Prefix), "0123456789abcdef0123456789abcdef01234567", 0)
+		},
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.add(t, suppression.Input{Address: "stop@example.fi"})
+			breakIt(t, b)
+			requireUnavailable(t, b.list, "stop@example.fi")
+			requireUnavailable(t, b.list, "free@example.fi")
+			assert.Positive(t, b.list.Stats().Unavailable)
+
+			require.NoError(t, b.list.EnsureReady(b.ctx))
+			assert.True(t, b.suppressed(t, 0, "stop@example.fi"), "rebuilt from PostgreSQL")
+			assert.False(t, b.suppressed(t, 0, "free@example.fi"))
+		})
+	}
+}
+
+func TestCheckFailsClosedWhenRedisIsUnreachable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+
+	l, err := suppression.New(b.db.Pool, suppression.Config{
+		RedisOptions: &redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1},
+		Prefix:       b.redis.Prefix,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	requireUnavailable(t, l, "anyone@example.fi")
+	require.ErrorIs(t, l.EnsureReady(b.ctx), suppression.ErrUnavailable)
+	_, _, err = l.AddOne(b.ctx, suppression.Input{Address: "new@example.fi", Reason: suppression.ReasonUnsubscribe})
+	require.ErrorIs(t, err, suppression.ErrUnavailable, "an add that cannot reach the mirror fails")
+	n, err := l.Count(b.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "and its transaction is rolled back: nothing promised")
+}
+
+// Adds that run while a rebuild streams ~50k entries are all in the rebuilt mirror.
+func TestRebuildLosesNoConcurrentAdd(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const seeded = 50_000
+	b.seed(t, seeded)
+	other := b.newList(t) // the rebuild runs in "another process"
+
+	var (
+		done    atomic.Bool
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		added   []string
+		started = make(chan struct{})
+		once    sync.Once
+	)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; !done.Load() || i < 20; i++ {
+				addr := fmt.Sprintf("w%d-%d@during.example", w, i)
+				_, _, err := b.list.AddOne(b.ctx, suppression.Input{Address: addr, Reason: suppression.ReasonUnsubscribe})
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				added = append(added, addr)
+				mu.Unlock()
+				once.Do(func() { close(started) })
+			}
+		})
+	}
+	<-started
+	n, err := other.Rebuild(b.ctx)
+	done.Store(true)
+	wg.Wait()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, int64(seeded))
+
+	verdicts, err := b.list.CheckMany(b.ctx, 0, added)
+	require.NoError(t, err)
+	for i, v := range verdicts {
+		require.True(t, v.Suppressed, "%s was added during the rebuild and must be suppressed", added[i])
+	}
+	assert.True(t, b.suppressed(t, 0, bulkAddress(seeded-1)))
+	stale, err := b.list.Verify(b.ctx)
+	require.NoError(t, err)
+	assert.False(t, stale, "mirror and table agree after the rebuild")
+	t.Logf("%d adds during a rebuild of %d entries", len(added), n)
+}
+
+func TestOneRebuildAtATime(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seed(t, 20_000)
+	b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix))
+	lists := []*suppression.List{b.list, b.newList(t), b.newList(t)}
+	before := b.list.Stats().Rebuilds // setup built the mirror once
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(lists))
+	for i, l := range lists {
+		wg.Go(func() { errs[i] = l.EnsureReady(b.ctx) })
+	}
+	wg.Wait()
+	var rebuilds uint64
+	for i, l := range lists {
+		require.NoError(t, errs[i])
+		rebuilds += l.Stats().Rebuilds
+	}
+	assert.EqualValues(t, 1, rebuilds-before, "the others waited for the one rebuild")
+	assert.True(t, b.suppressed(t, 0, bulkAddress(7)))
+
+	_, err := b.redis.Client.Set(b.ctx, b.redis.Prefix+"{suppression}:rebuild", "someone-else", time.Minute).Result()
+	require.NoError(t, err)
+	_, err = b.list.Rebuild(b.ctx)
+	require.ErrorIs(t, err, suppression.ErrRebuildInProgress)
+}
+
+// Run rebuilds as soon as a Check finds the mirror unready, without waiting for its interval.
+func TestRunRebuildsWhenCheckSeesAStaleMirror(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.add(t, suppression.Input{Address: "stop@example.fi"})
+	l, err := suppression.New(b.db.Pool, suppression.Config{RedisURL: b.redis.URL, Prefix: b.redis.Prefix,
+		VerifyInterval: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+
+	ctx, cancel := context.WithCancel(b.ctx)
+	ran := make(chan error)
+	go func() { ran <- l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-ran) })
+
+	require.NoError(t, b.redis.Client.Set(b.ctx, readyKey(b.redis.Prefix), "old-run-id", 0).Err())
+	requireUnavailable(t, l, "stop@example.fi")
+	require.Eventually(t, func() bool {
+		v, err := l.Check(b.ctx, 0, "stop@example.fi")
+		return err == nil && v.Suppressed
+	}, 10*time.Second, 20*time.Millisecond)
+}

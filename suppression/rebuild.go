@@ -1,0 +1,176 @@
+package suppression
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// rebuildChunk is how many members one fill script adds.
+const rebuildChunk = 10_000
+
+// fillScript adds members to the rebuild's temporary set (KEYS[1]) while the rebuild lock
+// (KEYS[2]) still names that set, and renews both TTLs (ARGV[1] ms).
+var fillScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= KEYS[1] then
+  return redis.error_reply('KIRJE_LOST_LOCK suppression rebuild lock lost')
+end
+for i = 2, #ARGV, 1000 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1`)
+
+// swapScript makes the temporary set (KEYS[4]) the live one (KEYS[1]), marks the mirror ready
+// for run_id ARGV[1] (KEYS[3]) and releases the lock (KEYS[2]), all at once, so no Check and no
+// mirror write sees a state in between.
+var swapScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= KEYS[4] then
+  return redis.error_reply('KIRJE_LOST_LOCK suppression rebuild lock lost')
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('RENAME', KEYS[4], KEYS[1])
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('DEL', KEYS[1])
+end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[2])
+return redis.call('SCARD', KEYS[1])`)
+
+// abandonScript releases the lock if it is still ours and drops the temporary set.
+var abandonScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) == KEYS[1] then redis.call('DEL', KEYS[2]) end
+redis.call('DEL', KEYS[1])
+return 1`)
+
+// Rebuild builds the mirror anew from PostgreSQL and marks it ready for the Redis process that
+// holds it; it returns the number of members. It returns ErrRebuildInProgress when another
+// process is rebuilding. Entries added or removed while it runs are not lost (see doc.go).
+// Memory stays bounded: rows are streamed and written in chunks.
+func (l *List) Rebuild(ctx context.Context) (n int64, err error) {
+	n, _, err = l.rebuild(ctx, false)
+	return n, err
+}
+
+// rebuild is Rebuild; with ifUnready it first checks, holding the lock, that no other process
+// finished a rebuild meanwhile, and then does nothing (done=false).
+func (l *List) rebuild(ctx context.Context, ifUnready bool) (n int64, done bool, err error) {
+	start := time.Now()
+	tmp := l.keys.tmpPrefix + randomToken()
+	ok, err := l.rdb.SetNX(ctx, l.keys.lock, tmp, l.cfg.LockTTL).Result()
+	if err != nil {
+		return 0, false, fmt.Errorf("suppression: rebuild: lock: %w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		return 0, false, fmt.Errorf("suppression: rebuild: %w", ErrRebuildInProgress)
+	}
+	// The command above returned, so this is the run_id of the server holding the lock.
+	runID := l.currentRunID()
+	defer func() {
+		if err != nil {
+			l.stats.rebuildFailures.Add(1)
+		}
+		if err != nil || !done {
+			_ = abandonScript.Run(context.WithoutCancel(ctx), l.rdb, []string{tmp, l.keys.lock}).Err()
+		}
+	}()
+	if ifUnready {
+		if ready, err := l.isReady(ctx); err != nil || ready {
+			return 0, false, err
+		}
+	}
+	// From here on every mirror write also lands in tmp. Wait for the writers that wrote before
+	// (they hold the barrier shared until they end), so the snapshot below sees their rows.
+	if err := l.barrier(ctx, nil); err != nil {
+		return 0, false, fmt.Errorf("suppression: rebuild: %w", err)
+	}
+	if err := l.fill(ctx, tmp); err != nil {
+		return 0, false, fmt.Errorf("suppression: rebuild: %w", err)
+	}
+	n, err = swapScript.Run(ctx, l.rdb, []string{l.keys.set, l.keys.lock, l.keys.ready, tmp}, runID).Int64()
+	if err != nil {
+		return 0, false, fmt.Errorf("suppression: rebuild: swap: %w", err)
+	}
+	done = true
+	if now := l.currentRunID(); now != runID {
+		return 0, done, fmt.Errorf("suppression: rebuild: %w: Redis restarted during the rebuild", ErrUnavailable)
+	}
+	l.stats.rebuilds.Add(1)
+	l.log.InfoContext(ctx, "suppression: mirror rebuilt", "entries", n,
+		"duration_ms", time.Since(start).Milliseconds())
+	return n, done, nil
+}
+
+const streamSQL = `SELECT address_hash, coalesce(domain, ''), coalesce(brand_id, 0) FROM suppressions`
+
+// fill streams every entry from one snapshot of the table into tmp.
+func (l *List) fill(ctx context.Context, tmp string) error {
+	rows, err := l.pool.Query(ctx, streamSQL)
+	if err != nil {
+		return fmt.Errorf("read entries: %w", err)
+	}
+	defer rows.Close()
+	// args[0] is the TTL argument of fillScript, the rest are members.
+	args := make([]any, 1, rebuildChunk+1)
+	args[0] = l.cfg.LockTTL.Milliseconds()
+	flush := func() error {
+		if len(args) == 1 {
+			return nil
+		}
+		err := fillScript.Run(ctx, l.rdb, []string{tmp, l.keys.lock}, args...).Err()
+		args = args[:1]
+		return err
+	}
+	var (
+		hash    []byte
+		domain  string
+		brandID int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&hash, &domain, &brandID); err != nil {
+			return fmt.Errorf("read entries: %w", err)
+		}
+		if domain != "" {
+			args = append(args, domainMember(domain, brandID))
+		} else {
+			args = append(args, addressMember(hash, brandID))
+		}
+		if len(args) > rebuildChunk {
+			if err := flush(); err != nil {
+				return fmt.Errorf("write mirror: %w", err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read entries: %w", err)
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("write mirror: %w", err)
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// isReady reports whether the mirror's marker names the Redis process now serving.
+func (l *List) isReady(ctx context.Context) (bool, error) {
+	m, err := l.rdb.Get(ctx, l.keys.ready).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return m == l.currentRunID(), nil
+}

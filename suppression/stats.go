@@ -1,0 +1,27 @@
+package suppression
+
+import "sync/atomic"
+
+// Stats are counters since the List was made, for metrics.
+type Stats struct {
+	Checks          uint64 // lookups by Check and CheckMany
+	Suppressed      uint64 // Check verdicts that suppressed
+	Unavailable     uint64 // lookups that failed closed
+	Rebuilds        uint64 // completed mirror rebuilds by this List
+	RebuildFailures uint64 // rebuilds that failed (not counting "in progress elsewhere")
+}
+
+type counters struct {
+	checks, suppressed, unavailable, rebuilds, rebuildFailures atomic.Uint64
+}
+
+// Stats returns the List's counters.
+func (l *List) Stats() Stats {
+	return Stats{
+		Checks:          l.stats.checks.Load(),
+		Suppressed:      l.stats.suppressed.Load(),
+		Unavailable:     l.stats.unavailable.Load(),
+		Rebuilds:        l.stats.rebuilds.Load(),
+		RebuildFailures: l.stats.rebuildFailures.Load(),
+	}
+}
