@@ -1,0 +1,174 @@
+package tracking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/token"
+)
+
+// ErrNotFound is what LinkResolver, RecipientResolver and Optouts return (wrapped) when the link,
+// campaign or contact a valid token names does not exist (any more). The handler answers 404;
+// any other error is treated as temporary and answered 503.
+var ErrNotFound = errors.New("tracking: not found")
+
+// Recorder makes an open or click event durable. Record returns nil only once the event will
+// reach the events table (events.Recorder does this with a Redis stream); the handler does not
+// acknowledge an event whose Record failed.
+type Recorder interface {
+	Record(ctx context.Context, ev events.Event) error
+}
+
+// LinkResolver returns the target URL stored for a campaign's link and whether it is a honeypot,
+// or ErrNotFound. Links must not change once a message naming them was sent: the handler caches
+// them for the life of the process.
+type LinkResolver interface {
+	Link(ctx context.Context, campaignID int64, linkID int) (url string, honeypot bool, err error)
+}
+
+// Opt-out scopes.
+const (
+	ScopeAll   = "all"   // all marketing email (the register's direct-marketing ban); the default
+	ScopeBrand = "brand" // only the campaign's brand
+)
+
+// Opt-out sources: which door the request came through.
+const (
+	SourceOneClick = "one-click" // RFC 8058 POST from a mailbox provider
+	SourcePage     = "page"      // the unsubscribe page's form
+)
+
+// OptoutRequest is one unsubscribe or undo, as the handler saw it. IP is truncated when
+// Config.TruncateIP is set, as for events.
+type OptoutRequest struct {
+	CampaignID, ContactID int64
+	Scope                 string // ScopeAll or ScopeBrand
+	Source                string // SourceOneClick or SourcePage
+	IP, UserAgent         string
+}
+
+// Optouts commits opt-outs. Unsubscribe and Undo return nil only once the change is committed
+// (the suppression entry or its removal, with its event: Undo is recorded as consent), so that no
+// later send-time check misses it; ErrNotFound if the contact or campaign is unknown.
+type Optouts interface {
+	Unsubscribe(ctx context.Context, r OptoutRequest) error
+	Undo(ctx context.Context, r OptoutRequest) error
+}
+
+// Recipient is what the unsubscribe page shows: the address (masked before display) and brand.
+// BrandID 0 means the campaign has no brand to opt out of separately.
+type Recipient struct {
+	Email     string
+	BrandID   int64
+	BrandName string
+}
+
+// RecipientResolver looks up the contact and brand an unsubscribe token names, or ErrNotFound.
+type RecipientResolver interface {
+	Recipient(ctx context.Context, campaignID, contactID int64) (Recipient, error)
+}
+
+// Config wires a Handler. Keys, Recorder, Links, Optouts and Recipients are required.
+type Config struct {
+	Keys       *token.Keyring
+	Recorder   Recorder
+	Links      LinkResolver
+	Optouts    Optouts
+	Recipients RecipientResolver
+	Logger     *slog.Logger     // nil discards
+	Now        func() time.Time // nil means time.Now
+	// TrustProxy takes the client address from X-Forwarded-For (its last entry, the one the
+	// single trusted reverse proxy appended) instead of the connection's peer address.
+	TrustProxy bool
+	// TruncateIP stores client addresses as their IPv4 /24 or IPv6 /48 network. Machine
+	// classification sees the full address first.
+	TruncateIP bool
+	// Machine tunes machine-traffic classification; the zero value uses the defaults.
+	Machine MachineRules
+	// LinkCacheSize bounds the cached (campaign, link) targets; 0 means 65536.
+	LinkCacheSize int
+	// RecentClicks bounds the per-recipient click histories kept for burst detection;
+	// 0 means 65536.
+	RecentClicks int
+	// DefaultLang is the page language when Accept-Language names neither "fi" nor "en";
+	// "" means "fi".
+	DefaultLang string
+}
+
+// Handler serves the tracking endpoint: GET|HEAD /o/{token} (open pixel), GET|HEAD /c/{token}
+// (click redirect), GET|HEAD /u/{token} (unsubscribe page) and POST /u/{token} (RFC 8058
+// one-click or the page's form). Mount it at the root of the tracking host; a path prefix in the
+// public base URL must be stripped first (http.StripPrefix).
+type Handler struct {
+	keys       *token.Keyring
+	recorder   Recorder
+	optouts    Optouts
+	recipients RecipientResolver
+	logger     *slog.Logger
+	now        func() time.Time
+	trustProxy bool
+	truncateIP bool
+	rules      MachineRules
+	links      *linkCache
+	recent     *recentClicks
+	pages      *pages
+	mux        *http.ServeMux
+}
+
+// New checks cfg and builds a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Keys == nil || cfg.Recorder == nil || cfg.Links == nil || cfg.Optouts == nil || cfg.Recipients == nil {
+		return nil, errors.New("tracking: Keys, Recorder, Links, Optouts and Recipients are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	pg, err := newPages(cfg.DefaultLang)
+	if err != nil {
+		return nil, fmt.Errorf("tracking: %w", err)
+	}
+	rules := cfg.Machine.withDefaults()
+	h := &Handler{
+		keys: cfg.Keys, recorder: cfg.Recorder, optouts: cfg.Optouts, recipients: cfg.Recipients,
+		logger: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy, truncateIP: cfg.TruncateIP,
+		rules:  rules,
+		links:  newLinkCache(cfg.Links, cfg.LinkCacheSize),
+		recent: newRecentClicks(cfg.RecentClicks, rules),
+		pages:  pg,
+		mux:    http.NewServeMux(),
+	}
+	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", h.serveOpen)
+	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", h.serveClick)
+	h.mux.HandleFunc("GET "+token.UnsubscribePath+"{token}", h.serveUnsubscribePage)
+	h.mux.HandleFunc("POST "+token.UnsubscribePath+"{token}", h.serveUnsubscribePost)
+	return h, nil
+}
+
+// Shared header values; net/http only reads them. Their capacity equals their length, so an
+// Add by a wrapping middleware copies instead of writing into them.
+var (
+	hNoSniff    = []string{"nosniff"}
+	hNoReferrer = []string{"no-referrer"}
+)
+
+// ServeHTTP answers 404 to any path that is not already clean, instead of ServeMux's redirect to
+// the cleaned path: the only redirects this handler ever sends are to stored link targets.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr["X-Content-Type-Options"] = hNoSniff
+	hdr["Referrer-Policy"] = hNoReferrer
+	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+		http.NotFound(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
