@@ -9,8 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kirje/kirje/templates"
 	"github.com/kirje/kirje/token"
 )
+
+// Recipient is what templates renders with (checked here, so token itself imports nothing).
+var _ templates.URLs = token.Recipient{}
 
 // tokenAfter returns what follows prefix in s, failing the test if s does not start with it.
 func tokenAfter(t *testing.T, s, prefix string) string {
