@@ -85,7 +85,7 @@ func parseAddress(field, s string) (name, addr string, err error) {
 	if err != nil {
 		return "", "", invalid(field, "%q: %v", s, err)
 	}
-	if addr, err = emailaddr.Normalize(a.Address); err != nil {
+	if addr, err = normalizeEmail(a.Address); err != nil {
 		return "", "", invalid(field, "%v", err)
 	}
 	if name, err = cleanText(field, a.Name, false); err != nil {

@@ -62,7 +62,7 @@ func (s *Store) Contact(ctx context.Context, id int64) (Contact, error) {
 // ContactByEmail returns the contact with email (normalised first, so case does not matter),
 // ErrNotFound when there is none, or ErrInvalid when email is not an address.
 func (s *Store) ContactByEmail(ctx context.Context, email string) (Contact, error) {
-	norm, err := emailaddr.Normalize(email)
+	norm, err := normalizeEmail(email)
 	if err != nil {
 		return Contact{}, fmt.Errorf("register: contact by email: %w", invalid("email", "%v", err))
 	}

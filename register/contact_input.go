@@ -6,8 +6,6 @@ import (
 	"maps"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/kirje/kirje/internal/emailaddr"
 )
 
 // ContactInput is what UpsertContact takes. Empty strings mean "not given": a new contact gets
@@ -46,7 +44,7 @@ type contactRow struct {
 }
 
 func (in ContactInput) normalize() (contactRow, error) {
-	email, err := emailaddr.Normalize(in.Email)
+	email, err := normalizeEmail(in.Email)
 	if err != nil {
 		return contactRow{}, invalid("email", "%v", err)
 	}

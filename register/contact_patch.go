@@ -85,7 +85,7 @@ func (p ContactPatch) apply(c Contact) (Contact, []string, error) {
 		}
 	}
 	if p.Email != nil {
-		email, err := emailaddr.Normalize(*p.Email)
+		email, err := normalizeEmail(*p.Email)
 		if err != nil {
 			return c, nil, invalid("email", "%v", err)
 		}

@@ -22,9 +22,8 @@ const (
 // Importer loads contacts from CSV files. Each chunk of rows commits in its own transaction, so
 // it needs a pool (or a transaction, whose savepoints then play the chunks' part).
 type Importer struct {
-	db        pg.TxBeginner
-	logger    *slog.Logger
-	chunkSize int
+	db     pg.TxBeginner
+	logger *slog.Logger
 }
 
 // NewImporter returns an Importer writing to db; logger may be nil.
@@ -32,7 +31,7 @@ func NewImporter(db pg.TxBeginner, logger *slog.Logger) *Importer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Importer{db: db, logger: logger, chunkSize: DefaultChunkSize}
+	return &Importer{db: db, logger: logger}
 }
 
 // ImportOptions tune one import.
@@ -42,6 +41,8 @@ type ImportOptions struct {
 	// Source and Actor are recorded with the bans and consents the file's banned and consent
 	// columns set; "import" and "system" when empty.
 	Source, Actor string
+	// ChunkSize is the number of rows per transaction; DefaultChunkSize when 0.
+	ChunkSize int
 }
 
 // ImportResult says what an import did. Imported + Updated + Rejected is the number of
@@ -68,12 +69,30 @@ func (res *ImportResult) reject(p parsedRow) {
 	}
 }
 
-// Import reads a contact CSV from r as a stream and upserts its rows by email; see the package
-// documentation of the format in csvField and ContactInput. Rows that are bad are reported and
-// skipped; good rows are imported. A header without an email column is ErrInvalid before
-// anything is written. If a chunk cannot be written (database down, ctx cancelled), Import
-// stops and returns the result so far with the error: earlier chunks stay committed, and
-// importing the same file again is safe.
+// Import reads a contact CSV from r as a stream and upserts its rows by normalised email.
+//
+// Format: the first line names the columns, trimmed and case-insensitive, with spaces and hyphens
+// read as underscores; a UTF-8 BOM is skipped; the delimiter is ',' unless ';' or a tab occurs
+// more often in the header line; a file whose first 64 KiB are not UTF-8 is read as
+// Windows-1252. Columns: email (required; also e_mail, email_address), first_name, last_name,
+// title or job_title, academic_title, segment, country, phone, postal_address, company (or
+// company_name), business_id, customer_number, lead_id, kind (b2b or b2c), and banned / consent
+// (yes or no: a yes records a ban / consent with opts.Source and opts.Actor unless the contact
+// already has one; a no changes nothing). Any other column becomes a string attribute under its
+// normalised name.
+//
+// Upsert: a non-empty cell overwrites the stored value, an empty cell or an absent column keeps
+// it, attributes are merged. When an email occurs again in the file, its rows apply in order (the
+// later non-empty values win) and each counts. Rows whose cells are all blank are skipped
+// uncounted.
+//
+// Bad rows are skipped and reported with their line and reason: an invalid email, kind or
+// yes/no, an invalid Y-tunnus for a Finnish company (country FI, or no country and a
+// Finnish-looking ID), a wrong number of fields, broken quoting, control characters or text that
+// is not UTF-8. A header without an email column (or naming a column twice) is ErrInvalid before
+// anything is written. If a chunk cannot be written (database down, ctx cancelled), Import stops
+// and returns the counts so far with the error: earlier chunks stay committed, and importing the
+// same file again is safe.
 func (im *Importer) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	start := time.Now()
 	rr, err := newRowReader(r)
@@ -86,8 +105,11 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, opts ImportOptions)
 	if opts.Actor == "" {
 		opts.Actor = "system"
 	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
 	res := ImportResult{Encoding: rr.encoding}
-	ch := newChunk(im.chunkSize)
+	ch := newChunk(opts.ChunkSize)
 	read := 0
 	for {
 		p, err := rr.next()
@@ -103,7 +125,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, opts ImportOptions)
 			continue
 		}
 		ch.add(p)
-		if len(ch.rows) >= im.chunkSize {
+		if len(ch.rows) >= opts.ChunkSize {
 			if err := im.flush(ctx, ch, &res, opts, read); err != nil {
 				return res, err
 			}
