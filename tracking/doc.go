@@ -17,6 +17,10 @@
 //     request chooses the target, and paths that are not clean get 404, not a redirect.
 //   - GET and HEAD never change state. An opt-out is committed before its response is written;
 //     if the commit fails, the answer is 503 and nothing claims success.
+//   - A POST to /u/{token} unsubscribes only with the RFC 8058 field List-Unsubscribe=One-Click
+//     (form-urlencoded or multipart, or that exact text as the body under any content type) or
+//     the page's own form. An empty POST is refused with 400: the RFC requires the field, and
+//     accepting empty bodies would let any link prober that POSTs unsubscribe people.
 //
 // Machine traffic: every open and click is recorded; its event carries the signals found and
 // Machine = true when any strong one is present (see the Signal constants and Classify). Burst

@@ -60,7 +60,10 @@ type MachineRules struct {
 	BurstLinks     int            // distinct links of one message within BurstWindow (2..8)
 	HoneypotWindow time.Duration  // clicks this soon after a honeypot hit are "near_honeypot"
 	ScannerAgents  []string       // case-insensitive substrings; nil means DefaultScannerAgents
-	ProxyNets      []netip.Prefix // e.g. Apple's published Private Relay egress ranges (weak)
+	// ProxyNets are networks whose hits get the weak "proxy_ip" signal, e.g. a summary of
+	// Apple's Private Relay egress ranges. They are scanned linearly on every hit: keep the list
+	// to tens of prefixes (Apple Mail's prefetches are caught by their bare user agent anyway).
+	ProxyNets []netip.Prefix
 }
 
 func (m MachineRules) withDefaults() MachineRules {
