@@ -55,11 +55,11 @@ func DefaultScannerAgents() []string { return slices.Clone(defaultScannerAgents)
 // MachineRules tunes Classify. Zero fields take the defaults; a negative duration turns its
 // signal off.
 type MachineRules struct {
-	FastClick      time.Duration  // clicks sooner than this after the token's send time are "fast"
-	BurstWindow    time.Duration  // window in which BurstLinks distinct links make a "burst"
-	BurstLinks     int            // distinct links of one message within BurstWindow (2..8)
-	HoneypotWindow time.Duration  // clicks this soon after a honeypot hit are "near_honeypot"
-	ScannerAgents  []string       // case-insensitive substrings; nil means DefaultScannerAgents
+	FastClick      time.Duration // clicks sooner than this after the token's send time are "fast"
+	BurstWindow    time.Duration // window in which BurstLinks distinct links make a "burst"
+	BurstLinks     int           // distinct links of one message within BurstWindow (2..8)
+	HoneypotWindow time.Duration // clicks this soon after a honeypot hit are "near_honeypot"
+	ScannerAgents  []string      // case-insensitive substrings; nil means DefaultScannerAgents
 	// ProxyNets are networks whose hits get the weak "proxy_ip" signal, e.g. a summary of
 	// Apple's Private Relay egress ranges. They are scanned linearly on every hit: keep the list
 	// to tens of prefixes (Apple Mail's prefetches are caught by their bare user agent anyway).
