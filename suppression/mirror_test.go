@@ -3,6 +3,7 @@ package suppression_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -182,4 +183,39 @@ func TestRunRebuildsWhenCheckSeesAStaleMirror(t *testing.T) {
 		v, err := l.Check(b.ctx, 0, "stop@example.fi")
 		return err == nil && v.Suppressed
 	}, 10*time.Second, 20*time.Millisecond)
+}
+
+// An Add whose mirror write came before a rebuild started, but whose transaction commits after,
+// must not be lost by the rebuild's rename: the rebuild waits at the barrier for its commit.
+func TestRebuildWaitsForAddInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seed(t, 1000)
+	tx, err := b.db.Pool.Begin(b.ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(b.ctx) })
+	_, _, err = b.list.Add(b.ctx, tx, suppression.Input{Address: "slow@example.fi", Reason: suppression.ReasonUnsubscribe})
+	require.NoError(t, err)
+
+	other := b.newList(t)
+	rebuilt := make(chan error, 1)
+	go func() { _, err := other.Rebuild(b.ctx); rebuilt <- err }()
+
+	h := fnv.New32a()
+	h.Write([]byte(b.redis.Prefix))
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := b.db.Pool.QueryRow(b.ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2`,
+			uint32(0x4b6a5375), h.Sum32()).Scan(&waiting)
+		return err == nil && waiting == 1
+	}, 10*time.Second, 5*time.Millisecond, "the rebuild waits for the open transaction")
+	select {
+	case err := <-rebuilt:
+		t.Fatalf("rebuild finished while an add was in flight: %v", err)
+	default:
+	}
+	require.NoError(t, tx.Commit(b.ctx))
+	require.NoError(t, <-rebuilt)
+	assert.True(t, b.suppressed(t, 0, "slow@example.fi"))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kirje/kirje/internal/emailaddr"
 )
@@ -88,6 +89,10 @@ func Normalize(address string) (string, error) {
 // NormalizeDomain normalises a whole-domain entry's domain; a leading "@" is allowed
 // ("@example.com"). It returns an error wrapping ErrInvalid.
 func NormalizeDomain(domain string) (string, error) {
+	// emailaddr.NormalizeDomain turns invalid UTF-8 into a punycode label that does not decode.
+	if !utf8.ValidString(domain) {
+		return "", fmt.Errorf("%w: domain is not valid UTF-8", ErrInvalid)
+	}
 	d, err := emailaddr.NormalizeDomain(strings.TrimPrefix(strings.TrimSpace(domain), "@"))
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
