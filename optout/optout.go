@@ -1,0 +1,204 @@
+package optout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kirje/kirje/campaign"
+	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/internal/pg"
+	"github.com/kirje/kirje/register"
+	"github.com/kirje/kirje/suppression"
+)
+
+// Scopes of an opt-out.
+const (
+	ScopeAll   = "all"   // all marketing email: the register's direct-marketing ban
+	ScopeBrand = "brand" // only the campaign's brand
+)
+
+// ErrInvalid is returned (wrapped) for a request that names no person or an unknown scope.
+var ErrInvalid = errors.New("optout: invalid request")
+
+// Request is one person's opt-out or its undo.
+type Request struct {
+	CampaignID int64 // the campaign whose message carried the link (0 when not from a message)
+	ContactID  int64
+	Scope      string // ScopeAll (default) or ScopeBrand
+	Source     string // how it arrived: "one-click", "page", "mailto", "requested by email"…
+	Actor      string // "recipient" (default) or the staff user who recorded it
+	IP         string
+	UserAgent  string
+}
+
+// Service records opt-outs.
+type Service struct {
+	db   *pgxpool.Pool
+	list *suppression.List
+	now  func() time.Time
+}
+
+// New returns a Service writing to db and the suppression list.
+func New(db *pgxpool.Pool, list *suppression.List) *Service {
+	return &Service{db: db, list: list, now: time.Now}
+}
+
+func (r *Request) normalize() error {
+	if r.ContactID <= 0 {
+		return fmt.Errorf("%w: no contact", ErrInvalid)
+	}
+	switch r.Scope {
+	case "":
+		r.Scope = ScopeAll
+	case ScopeAll, ScopeBrand:
+	default:
+		return fmt.Errorf("%w: scope %q", ErrInvalid, r.Scope)
+	}
+	if r.Scope == ScopeBrand && r.CampaignID == 0 {
+		return fmt.Errorf("%w: a brand-only opt-out needs the campaign", ErrInvalid)
+	}
+	if r.Actor == "" {
+		r.Actor = "recipient"
+	}
+	return nil
+}
+
+// target is the person and brand a request is about.
+type target struct {
+	contact register.Contact
+	brandID int64
+	erased  bool
+}
+
+func (s *Service) target(ctx context.Context, tx pgx.Tx, r Request) (target, error) {
+	var t target
+	c, err := register.New(tx).Contact(ctx, r.ContactID)
+	switch {
+	case errors.Is(err, register.ErrNotFound):
+		// Erased: the erasure left a hashed suppression entry, which keeps blocking sends.
+		return target{erased: true}, nil
+	case err != nil:
+		return t, err
+	}
+	t.contact = c
+	if r.CampaignID != 0 {
+		camp, err := campaign.New(tx).Get(ctx, r.CampaignID)
+		if err != nil && !errors.Is(err, campaign.ErrNotFound) {
+			return t, err
+		}
+		t.brandID = camp.BrandID
+	}
+	return t, nil
+}
+
+// Unsubscribe records the opt-out and returns once it is committed: every later suppression
+// check sees it. Repeating it changes nothing and records nothing new.
+func (s *Service) Unsubscribe(ctx context.Context, r Request) error {
+	if err := r.normalize(); err != nil {
+		return err
+	}
+	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		t, err := s.target(ctx, tx, r)
+		if err != nil || t.erased {
+			return err
+		}
+		scopeBrand := int64(0)
+		if r.Scope == ScopeBrand {
+			scopeBrand = t.brandID
+		}
+		_, created, err := s.list.Add(ctx, tx, suppression.Input{
+			Address: t.contact.Email, BrandID: scopeBrand, Reason: suppression.ReasonUnsubscribe,
+			Source: r.Source, Actor: r.Actor, ContactID: r.ContactID, CampaignID: r.CampaignID,
+		})
+		if err != nil {
+			return err
+		}
+		banned := false
+		if r.Scope == ScopeAll && t.contact.BannedAt == nil {
+			if _, err := register.New(tx).RecordPermission(ctx, r.ContactID, register.ActionBan,
+				"unsubscribe ("+r.Source+")", r.Actor, ""); err != nil {
+				return err
+			}
+			banned = true
+		}
+		if !created && !banned {
+			return nil
+		}
+		_, err = events.Insert(ctx, tx, s.event(events.Unsubscribe, r, t))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("optout: unsubscribe: %w", err)
+	}
+	return nil
+}
+
+// Undo reverses a mistaken unsubscribe of the same scope: the person's renewed choice is recorded
+// as consent (and a lifted ban), then the unsubscribe entry leaves the suppression list. Entries
+// of other reasons (bounces, complaints, staff additions) stay.
+func (s *Service) Undo(ctx context.Context, r Request) error {
+	if err := r.normalize(); err != nil {
+		return err
+	}
+	var t target
+	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		var err error
+		if t, err = s.target(ctx, tx, r); err != nil || t.erased {
+			return err
+		}
+		reg := register.New(tx)
+		if r.Scope == ScopeAll && t.contact.BannedAt != nil {
+			if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionUnban, "undo unsubscribe ("+r.Source+")", r.Actor, ""); err != nil {
+				return err
+			}
+		}
+		if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionConsent, "undo unsubscribe ("+r.Source+")", r.Actor, ""); err != nil {
+			return err
+		}
+		_, err = events.Insert(ctx, tx, s.event(events.Resubscribe, r, t))
+		return err
+	})
+	if err != nil || t.erased {
+		return wrap("undo", err)
+	}
+	brand := int64(0)
+	if r.Scope == ScopeBrand {
+		brand = t.brandID
+	}
+	return wrap("undo", s.removeUnsubscribe(ctx, t.contact.Email, brand, r.Actor))
+}
+
+func (s *Service) removeUnsubscribe(ctx context.Context, address string, brandID int64, actor string) error {
+	entries, err := s.list.Find(ctx, address)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Reason == suppression.ReasonUnsubscribe && e.BrandID == brandID && e.Domain == "" {
+			if err := s.list.Remove(ctx, e.ID, actor); err != nil && !errors.Is(err, suppression.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) event(typ events.Type, r Request, t target) events.Event {
+	return events.Event{
+		Type: typ, OccurredAt: s.now(), CampaignID: r.CampaignID, ContactID: r.ContactID,
+		BrandID: t.brandID, IP: r.IP, UserAgent: r.UserAgent, Reason: r.Scope,
+		Data: map[string]any{"source": r.Source, "scope": r.Scope, "actor": r.Actor},
+	}
+}
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("optout: %s: %w", op, err)
+}
