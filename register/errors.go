@@ -26,6 +26,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error says which field is invalid and why: "invalid kind: \"b2x\" is neither b2b nor b2c".
 func (e *FieldError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason) }
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
