@@ -34,6 +34,9 @@ type Conn struct {
 // it, after an RSET. Errors are for Classify; when ctx ends during the send the error also
 // wraps ctx's error. A message the server accepted is never reported as failed.
 func (c *Conn) Send(ctx context.Context, msg *mail.Msg) error {
+	if c.released {
+		return errReleased
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mailer: send: %w", err)
 	}
@@ -219,6 +222,8 @@ func (a *abortConn) SetDeadline(t time.Time) error {
 	}
 	return a.Conn.SetDeadline(t)
 }
+
+var errReleased = errors.New("mailer: send on a released Conn")
 
 // connectError marks a failure to open a session: dial, greeting, EHLO, STARTTLS or AUTH.
 type connectError struct{ err error }

@@ -212,3 +212,20 @@ func TestIdleConnectionsClose(t *testing.T) {
 	require.NoError(t, pool.Send(context.Background(), build(t, "b@example.com")))
 	assert.Equal(t, int64(2), sink.Connections(), "the next send dials again")
 }
+
+func TestCloseWithConnectionInUse(t *testing.T) {
+	t.Parallel()
+	sink := smtptest.Start(t, smtptest.Options{})
+	pool := newPool(t, sink, "&pool=2")
+	require.NoError(t, pool.Send(context.Background(), build(t, "idle@example.com")))
+	conn, err := pool.Acquire(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, conn.Send(context.Background(), build(t, "busy@example.com")))
+
+	require.NoError(t, pool.Close())
+	require.NoError(t, pool.Close(), "closing twice is harmless")
+	require.NoError(t, conn.Send(context.Background(), build(t, "still@example.com")), "an acquired Conn works until released")
+	conn.Release()
+	assert.Equal(t, mailer.PoolStats{Dials: 1}, pool.Stats(), "nothing kept after Close")
+	assert.Error(t, conn.Send(context.Background(), build(t, "late@example.com")), "a released Conn refuses to send")
+}
