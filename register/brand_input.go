@@ -86,7 +86,7 @@ func parseAddress(field, s string) (name, addr string, err error) {
 		return "", "", invalid(field, "%q: %v", s, err)
 	}
 	if addr, err = normalizeEmail(a.Address); err != nil {
-		return "", "", invalid(field, "%v", err)
+		return "", "", invalidEmail(field, err)
 	}
 	if name, err = cleanText(field, a.Name, false); err != nil {
 		return "", "", err

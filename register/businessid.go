@@ -57,7 +57,7 @@ func NormalizeBusinessID(country, id string) (string, error) {
 		id = "0" + id
 	}
 	if !ValidYTunnus(id) {
-		return "", invalid("business_id", "%q is not a valid Finnish Y-tunnus (1234567-8 with its check digit)", id)
+		return "", invalid("business_id", "%q is not a valid Finnish Y-tunnus (seven digits, a hyphen, the right check digit)", id)
 	}
 	return id, nil
 }

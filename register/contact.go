@@ -64,7 +64,7 @@ func (s *Store) Contact(ctx context.Context, id int64) (Contact, error) {
 func (s *Store) ContactByEmail(ctx context.Context, email string) (Contact, error) {
 	norm, err := normalizeEmail(email)
 	if err != nil {
-		return Contact{}, fmt.Errorf("register: contact by email: %w", invalid("email", "%v", err))
+		return Contact{}, fmt.Errorf("register: contact by email: %w", invalidEmail("email", err))
 	}
 	c, err := contactWhere(ctx, s.db, "email = $1", norm)
 	if err != nil {

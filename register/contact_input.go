@@ -46,7 +46,7 @@ type contactRow struct {
 func (in ContactInput) normalize() (contactRow, error) {
 	email, err := normalizeEmail(in.Email)
 	if err != nil {
-		return contactRow{}, invalid("email", "%v", err)
+		return contactRow{}, invalidEmail("email", err)
 	}
 	out := ContactInput{Email: email, Country: normalizeCountry(in.Country)}
 	fields := []struct {

@@ -87,7 +87,7 @@ func (p ContactPatch) apply(c Contact) (Contact, []string, error) {
 	if p.Email != nil {
 		email, err := normalizeEmail(*p.Email)
 		if err != nil {
-			return c, nil, invalid("email", "%v", err)
+			return c, nil, invalidEmail("email", err)
 		}
 		set("email", &c.Email, email)
 	}

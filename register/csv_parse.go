@@ -36,7 +36,7 @@ func (rr *rowReader) parse(rec []string) parsedRow {
 		}
 	}
 	if len(rec) != len(rr.cols) {
-		p.reason = fmt.Sprintf("has %d fields, the header has %d", len(rec), len(rr.cols))
+		p.reason = fmt.Sprintf("row has %d fields but the header has %d", len(rec), len(rr.cols))
 	}
 	if p.reason != "" {
 		return p

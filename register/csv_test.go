@@ -123,7 +123,7 @@ func TestRowReaderRejects(t *testing.T) {
 	assert.Equal(t, res{4, "c@example.fi", `invalid kind: "b2x" is neither b2b nor b2c`}, got[2])
 	assert.Equal(t, 5, got[3].line)
 	assert.Contains(t, got[3].reason, "business_id")
-	assert.Equal(t, res{6, "e@example.fi", "has 2 fields, the header has 6"}, got[4])
+	assert.Equal(t, res{6, "e@example.fi", "row has 2 fields but the header has 6"}, got[4])
 	assert.Equal(t, 9, got[5].line)
 	assert.Contains(t, got[5].reason, "malformed CSV")
 	assert.Equal(t, res{10, "g@example.fi", `invalid consent: "maybe": want yes or no`}, got[6])

@@ -2,6 +2,7 @@ package register
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kirje/kirje/internal/emailaddr"
 )
@@ -18,4 +19,9 @@ func normalizeEmail(s string) (string, error) {
 		return "", fmt.Errorf("%w: %q does not normalise to a stable address", emailaddr.ErrInvalid, s)
 	}
 	return norm, nil
+}
+
+// invalidEmail is the FieldError for an address normalizeEmail refused.
+func invalidEmail(field string, err error) error {
+	return invalid(field, "%s", strings.TrimPrefix(err.Error(), emailaddr.ErrInvalid.Error()+": "))
 }

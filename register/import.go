@@ -120,6 +120,10 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, opts ImportOptions)
 			return res, fmt.Errorf("register: import: after %d rows: %w", read, err)
 		}
 		read++
+		if read%DefaultChunkSize == 0 && ctx.Err() != nil {
+			// A long run of rejected rows reaches no database call that would notice.
+			return res, fmt.Errorf("register: import: after %d rows: %w", read, ctx.Err())
+		}
 		if p.reason != "" {
 			res.reject(p)
 			continue

@@ -1,6 +1,8 @@
 package register_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -35,7 +37,7 @@ func TestImportSampleFile(t *testing.T) {
 	assert.Equal(t, []int{11}, progress)
 	require.Len(t, res.Errors, 4)
 	wantLines := []int{5, 7, 9, 10}
-	wantReason := []string{"email", "business_id", "kind", "has 9 fields, the header has 15"}
+	wantReason := []string{"email", "business_id", "kind", "row has 9 fields but the header has 15"}
 	for i, e := range res.Errors {
 		assert.Equal(t, wantLines[i], e.Line)
 		assert.Contains(t, e.Reason, wantReason[i])
@@ -195,4 +197,60 @@ func TestImportWindows1252(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Meikäläinen", c.LastName)
 	assert.Equal(t, "Ostopäällikkö", c.JobTitle)
+}
+
+func TestImportStopsOnCancelKeepingCommittedChunks(t *testing.T) {
+	b := setup(t)
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	data := "email\na@example.fi\nb@example.fi\nc@example.fi\nd@example.fi\n"
+	res, err := register.NewImporter(b.db.Pool, nil).Import(ctx, strings.NewReader(data), register.ImportOptions{
+		ChunkSize: 2, Progress: func(int) { cancel() },
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 2, res.Imported, "the first chunk was committed before the cancel")
+	assert.Equal(t, 2, b.count(t, "contacts"))
+}
+
+// Concurrent imports of the same rows in opposite orders must not deadlock: every chunk locks
+// its contacts in email order. (No companies here: their locks would serialise the chunks.)
+func TestConcurrentImportsDoNotDeadlock(t *testing.T) {
+	b := setup(t)
+	const n, chunk = 2000, 100
+	var fwd, rev strings.Builder
+	fwd.WriteString("email,first_name\n")
+	rev.WriteString("email,first_name\n")
+	// The same rows in the same chunks, reversed within each chunk, so that both importers
+	// want the same rows at the same time in opposite file order.
+	for i := range n {
+		fmt.Fprintf(&fwd, "p%d@example.fi,fwd\n", i)
+		fmt.Fprintf(&rev, "p%d@example.fi,rev\n", i/chunk*chunk+chunk-1-i%chunk)
+	}
+	// After each chunk both importers wait for each other, so that they write the same chunk
+	// at the same moment.
+	ready := [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)}
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for i, data := range []string{fwd.String(), rev.String()} {
+		barrier := func(int) {
+			select {
+			case ready[i] <- struct{}{}:
+			case <-done:
+			}
+			select {
+			case <-ready[1-i]:
+			case <-done:
+			}
+		}
+		go func() {
+			_, err := register.NewImporter(b.db.Pool, nil).Import(b.ctx, strings.NewReader(data),
+				register.ImportOptions{ChunkSize: chunk, Progress: barrier})
+			errs <- err
+		}()
+	}
+	err1 := <-errs
+	close(done)
+	require.NoError(t, err1)
+	require.NoError(t, <-errs)
+	assert.Equal(t, n, b.count(t, "contacts"))
 }
