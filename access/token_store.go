@@ -1,0 +1,108 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// issueTokenSQL inserts only for an enabled user; no row back means the user is missing or
+// disabled, which IssueToken then tells apart.
+const issueTokenSQL = `
+INSERT INTO api_tokens (user_id, token_hash, label, created_at)
+SELECT id, $2, $3, $4 FROM users WHERE id = $1 AND NOT disabled
+RETURNING ` + tokenColumns
+
+// IssueToken makes a new token for the user and returns it in plaintext (to be shown once: only
+// its hash is stored) with its record. Errors: ErrNotFound for no such user, ErrConflict for a
+// disabled user, ErrInvalid for a label longer than MaxLabelLen or with control characters.
+func (s *Store) IssueToken(ctx context.Context, userID int64, label string) (string, Token, error) {
+	label, err := validLabel(label)
+	if err != nil {
+		return "", Token{}, wrap("issue token", err)
+	}
+	plaintext, err := newTokenSecret()
+	if err != nil {
+		return "", Token{}, wrap("issue token", err)
+	}
+	hash, _ := hashToken(plaintext)
+	t, err := scanToken(s.db.QueryRow(ctx, issueTokenSQL, userID, hash, label, s.now()))
+	if errors.Is(err, ErrNotFound) {
+		if _, uerr := s.User(ctx, userID); uerr != nil {
+			return "", Token{}, wrap("issue token", uerr)
+		}
+		err = fmt.Errorf("%w: user %d is disabled", ErrConflict, userID)
+	}
+	if err != nil {
+		return "", Token{}, wrap("issue token", err)
+	}
+	return plaintext, t, nil
+}
+
+const authenticateSQL = `
+SELECT u.id, u.name, u.role, u.disabled, u.created_at,
+       t.id, t.user_id, t.label, t.created_at, t.last_used_at, t.revoked_at
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1`
+
+// touchSQL records use. The condition makes concurrent requests write once: the second waits for
+// the first's row lock, re-reads the row and finds it fresh.
+const touchSQL = `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`
+
+// Authenticate returns the user and token that plaintext belongs to. A malformed, unknown or
+// revoked token, or one whose user is disabled, gives ErrUnauthenticated (which one is not
+// said). The lookup is by SHA-256, so no secret is compared byte by byte. It records the use
+// in LastUsedAt when the stored time is older than LastUsedResolution.
+func (s *Store) Authenticate(ctx context.Context, plaintext string) (User, Token, error) {
+	hash, ok := hashToken(plaintext)
+	if !ok {
+		return User{}, Token{}, fmt.Errorf("access: authenticate: %w", ErrUnauthenticated)
+	}
+	var u User
+	var t Token
+	err := s.db.QueryRow(ctx, authenticateSQL, hash).Scan(
+		&u.ID, &u.Name, &u.Role, &u.Disabled, &u.CreatedAt,
+		&t.ID, &t.UserID, &t.Label, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return User{}, Token{}, fmt.Errorf("access: authenticate: %w", ErrUnauthenticated)
+	case err != nil:
+		return User{}, Token{}, wrap("authenticate", err)
+	case u.Disabled || t.Revoked():
+		return User{}, Token{}, fmt.Errorf("access: authenticate: %w", ErrUnauthenticated)
+	}
+	now := s.now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= LastUsedResolution {
+		if _, err := s.db.Exec(ctx, touchSQL, t.ID, now, now.Add(-LastUsedResolution)); err != nil {
+			return User{}, Token{}, wrap("authenticate: record use", err)
+		}
+		t.LastUsedAt = &now
+	}
+	return u, t, nil
+}
+
+// RevokeToken revokes the user's token tokenID for good: it fails to authenticate from the next
+// request on. Revoking a revoked token changes nothing. Errors: ErrNotFound when the user has no
+// such token.
+func (s *Store) RevokeToken(ctx context.Context, userID, tokenID int64) error {
+	tag, err := s.db.Exec(ctx,
+		`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $2 AND user_id = $1`,
+		userID, tokenID, s.now())
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrNotFound
+	}
+	return wrap(fmt.Sprintf("revoke token %d of user %d", tokenID, userID), err)
+}
+
+// Tokens returns the user's tokens, revoked ones included, oldest first. A user without tokens,
+// or no such user, gives an empty list.
+func (s *Store) Tokens(ctx context.Context, userID int64) ([]Token, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY id`, userID)
+	if err != nil {
+		return nil, wrap("tokens", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) { return scanToken(r) })
+	return ts, wrap("tokens", err)
+}
