@@ -33,7 +33,7 @@ func TestHashTokenRefusesMalformed(t *testing.T) {
 	for _, bad := range []string{
 		"",
 		"kirje_",
-		strings.TrimPrefix(good, TokenPrefix),        // no prefix
+		strings.TrimPrefix(good, TokenPrefix), // no prefix
 		"KIRJE_" + strings.TrimPrefix(good, "kirje_"), // prefix case
 		good + "A",
 		good[:len(good)-1],
