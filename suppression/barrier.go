@@ -30,8 +30,10 @@ func (l *List) holdShared(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// lock_timeout bounds the wait for a long caller transaction; Rebuild then fails and is retried.
-const lockExclusiveSQL = `SELECT set_config('lock_timeout', '15s', true), pg_advisory_xact_lock($1, $2)`
+// lock_timeout bounds the wait for a long caller transaction (Rebuild then fails and is retried
+// later). It matters twice: new Adds queue behind a waiting exclusive request, so this is also the
+// longest an unsubscribe can be held up by a rebuild.
+const lockExclusiveSQL = `SELECT set_config('lock_timeout', '5s', true), pg_advisory_xact_lock($1, $2)`
 
 // barrier runs fn while holding the barrier exclusively, in a transaction of its own. Adds wait
 // for it, so fn must be short.

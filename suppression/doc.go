@@ -58,5 +58,7 @@
 // EnsureReady whenever Check saw an unready mirror.
 //
 // Redis must not evict the mirror's keys: run it with maxmemory-policy noeviction (asynq needs
-// that too). An evicted set with a surviving marker would be caught only by the next Verify.
+// that too; Rebuild logs a warning otherwise). An evicted set with a surviving marker would be
+// caught only by the next Verify. The mirror needs one Redis (standalone, or Sentinel-managed):
+// its scripts reach the rebuild's temporary key by name, which Redis Cluster does not allow.
 package suppression

@@ -105,28 +105,62 @@ func (l *List) rebuild(ctx context.Context, ifUnready bool) (n int64, done bool,
 	l.stats.rebuilds.Add(1)
 	l.log.InfoContext(ctx, "suppression: mirror rebuilt", "entries", n,
 		"duration_ms", time.Since(start).Milliseconds())
+	l.warnIfEvicting(ctx)
 	return n, done, nil
+}
+
+// warnIfEvicting logs when Redis may evict keys, which could drop the mirror set while its
+// marker survives (caught then only by the next Verify). CONFIG may be disabled: then it is quiet.
+func (l *List) warnIfEvicting(ctx context.Context) {
+	policy, err := l.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err == nil && policy["maxmemory-policy"] != "" && policy["maxmemory-policy"] != "noeviction" {
+		l.log.WarnContext(ctx, "suppression: Redis may evict keys; set maxmemory-policy noeviction",
+			"maxmemory_policy", policy["maxmemory-policy"])
+	}
+}
+
+// fill streams every entry from one snapshot of the table into tmp. Reading PostgreSQL and
+// writing Redis overlap: a goroutine reads the next chunk while the previous one is written.
+func (l *List) fill(ctx context.Context, tmp string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []any, 2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		readErr <- l.readMembers(ctx, chunks)
+	}()
+	for args := range chunks {
+		if err := fillScript.Run(ctx, l.rdb, []string{tmp, l.keys.lock}, args...).Err(); err != nil {
+			cancel()
+			for range chunks { // let the reader finish
+			}
+			return fmt.Errorf("write mirror: %w", err)
+		}
+	}
+	return <-readErr
 }
 
 const streamSQL = `SELECT address_hash, coalesce(domain, ''), coalesce(brand_id, 0) FROM suppressions`
 
-// fill streams every entry from one snapshot of the table into tmp.
-func (l *List) fill(ctx context.Context, tmp string) error {
+// readMembers sends the members of every row in chunks of fillScript arguments: the TTL, then
+// up to rebuildChunk members.
+func (l *List) readMembers(ctx context.Context, out chan<- []any) error {
 	rows, err := l.pool.Query(ctx, streamSQL)
 	if err != nil {
 		return fmt.Errorf("read entries: %w", err)
 	}
 	defer rows.Close()
-	// args[0] is the TTL argument of fillScript, the rest are members.
-	args := make([]any, 1, rebuildChunk+1)
-	args[0] = l.cfg.LockTTL.Milliseconds()
-	flush := func() error {
-		if len(args) == 1 {
+	ttl := l.cfg.LockTTL.Milliseconds()
+	args := append(make([]any, 0, rebuildChunk+1), ttl)
+	send := func() error {
+		select {
+		case out <- args:
+			args = append(make([]any, 0, rebuildChunk+1), ttl)
 			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		err := fillScript.Run(ctx, l.rdb, []string{tmp, l.keys.lock}, args...).Err()
-		args = args[:1]
-		return err
 	}
 	var (
 		hash    []byte
@@ -143,16 +177,16 @@ func (l *List) fill(ctx context.Context, tmp string) error {
 			args = append(args, addressMember(hash, brandID))
 		}
 		if len(args) > rebuildChunk {
-			if err := flush(); err != nil {
-				return fmt.Errorf("write mirror: %w", err)
+			if err := send(); err != nil {
+				return err
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read entries: %w", err)
 	}
-	if err := flush(); err != nil {
-		return fmt.Errorf("write mirror: %w", err)
+	if len(args) > 1 {
+		return send()
 	}
 	return nil
 }
