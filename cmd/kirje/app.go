@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kirje/kirje/internal/pg"
+	"github.com/kirje/kirje/mailer"
+	"github.com/kirje/kirje/suppression"
+	"github.com/kirje/kirje/token"
+)
+
+// App is Kirje's running parts, built from a Config: what `serve`, `worker` and `run` start,
+// and what end-to-end tests start on port 0.
+type App struct {
+	cfg      Config
+	logger   *slog.Logger
+	db       *pgxpool.Pool
+	rdb      *redis.Client
+	supp     *suppression.List
+	keys     *token.Keyring
+	links    token.Links
+	relays   map[string]*mailer.Pool
+	registry *prometheus.Registry
+}
+
+// openApp connects to PostgreSQL and Redis and builds the shared parts. Relays are built only
+// when the caller sends mail.
+func openApp(ctx context.Context, cfg Config, logger *slog.Logger, withRelays bool) (a *App, err error) {
+	a = &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a.db, err = pg.Open(ctx, cfg.DatabaseURL); err != nil {
+		return a, err
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return a, fmt.Errorf("redis: %w", err)
+	}
+	a.rdb = redis.NewClient(opts)
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return a, fmt.Errorf("redis: ping: %w", err)
+	}
+	if a.supp, err = suppression.New(a.db, suppression.Config{RedisOptions: opts, Prefix: cfg.Namespace, Logger: logger}); err != nil {
+		return a, err
+	}
+	if a.keys, err = token.ParseKeyring(fmt.Sprint(cfg.SecretID), cfg.Secret, cfg.OldSecrets); err != nil {
+		return a, fmt.Errorf("secret: %w", err)
+	}
+	a.links = token.Links{Base: cfg.PublicURL, Keys: a.keys}
+	if withRelays {
+		if a.relays, err = parseRelays(cfg, logger); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// Close releases everything openApp made.
+func (a *App) Close() {
+	for _, p := range a.relays {
+		_ = p.Close()
+	}
+	if a.supp != nil {
+		_ = a.supp.Close()
+	}
+	if a.rdb != nil {
+		_ = a.rdb.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// parseRelays builds the relay pools: "default" from KIRJE_SMTP_URL, others from
+// KIRJE_SMTP_RELAYS ("name=url;name=url").
+func parseRelays(cfg Config, logger *slog.Logger) (map[string]*mailer.Pool, error) {
+	if cfg.SMTPURL == "" {
+		return nil, usagef("missing required setting KIRJE_SMTP_URL (or --smtp-url)")
+	}
+	relays := map[string]*mailer.Pool{}
+	add := func(name, raw string) error {
+		r, err := mailer.ParseRelay(name, raw)
+		if err != nil {
+			return usagef("relay %q: %v", name, err)
+		}
+		relays[name] = mailer.NewPool(r, logger)
+		return nil
+	}
+	if err := add("default", cfg.SMTPURL); err != nil {
+		return nil, err
+	}
+	for _, item := range strings.Split(cfg.SMTPRelays, ";") {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		name, raw, ok := strings.Cut(item, "=")
+		if !ok || name == "" {
+			return nil, usagef("KIRJE_SMTP_RELAYS: %q is not NAME=URL", item)
+		}
+		if err := add(strings.TrimSpace(name), strings.TrimSpace(raw)); err != nil {
+			return nil, err
+		}
+	}
+	return relays, nil
+}
+
+// mailDomain is the domain of mailto unsubscribe addresses and VERP return paths.
+func (a *App) mailDomain() string {
+	if a.cfg.MailDomain != "" {
+		return a.cfg.MailDomain
+	}
+	return a.cfg.PublicURL.Hostname()
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       5 * time.Minute, // CSV imports stream large bodies
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("http: listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/optout"
+	"github.com/kirje/kirje/tracking"
+	"github.com/kirje/kirje/worker"
+)
+
+func serverSettings() []string {
+	return with([]string{"database-url", "redis-url", "namespace", "public-url", "http-addr",
+		"secret", "secret-id", "old-secrets", "trust-proxy", "truncate-ip", "smtp-url", "smtp-relays",
+		"mail-domain"}, logSettings())
+}
+
+func workerSettings() []string {
+	return with([]string{"database-url", "redis-url", "namespace", "public-url", "secret", "secret-id",
+		"old-secrets", "smtp-url", "smtp-relays", "mail-domain", "verp", "domain-rate", "domain-burst",
+		"concurrency", "batch-size", "send-lease", "metrics-addr"}, logSettings())
+}
+
+var requiredRuntime = []string{"database-url", "redis-url", "public-url", "secret"}
+
+func serveCommand() *command {
+	return &command{
+		name:     "serve",
+		summary:  "serve the HTTP API, the tracking endpoint, /healthz, /readyz and /metrics",
+		settings: serverSettings(),
+		required: requiredRuntime,
+		setup: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *env, args []string) error {
+				app, err := openApp(ctx, e.cfg, e.logger, e.cfg.SMTPURL != "")
+				if err != nil {
+					return err
+				}
+				defer app.Close()
+				return app.serve(ctx)
+			}
+		},
+	}
+}
+
+// serve runs the HTTP server on the configured address until ctx ends.
+func (a *App) serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	h, closeHandler, err := a.httpHandler()
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer closeHandler()
+	return serveHTTP(ctx, ln, h, a.logger)
+}
+
+// httpHandler assembles the public HTTP surface: tracking at the public URL's path, the API under
+// /api/v1, and the operations endpoints. The returned func flushes and stops the event recorder.
+func (a *App) httpHandler() (http.Handler, func(), error) {
+	rec := events.NewRecorder(a.rdb, events.RecorderConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
+	trk, err := tracking.New(tracking.Config{
+		Keys: a.keys, Recorder: rec, Links: trackingLinks{a.db},
+		Optouts:    trackingOptouts{optout.New(a.db, a.supp)},
+		Recipients: trackingRecipients{a.db},
+		Logger:     a.logger, TrustProxy: a.cfg.TrustProxy, TruncateIP: a.cfg.TruncateIP,
+	})
+	if err != nil {
+		rec.Close()
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	prefix := strings.TrimSuffix(a.cfg.PublicURL.Path, "/")
+	for _, p := range []string{"/o/", "/c/", "/u/"} {
+		mux.Handle(prefix+p, http.StripPrefix(prefix, trk))
+	}
+	a.opsRoutes(mux)
+	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
+	return mux, rec.Close, nil
+}
+
+// opsRoutes adds /healthz (the process answers), /readyz (PostgreSQL and Redis answer) and
+// /metrics.
+func (a *App) opsRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		var g errgroup.Group
+		status := map[string]string{"postgres": "ok", "redis": "ok"}
+		var pgErr, redisErr error
+		g.Go(func() error { pgErr = a.db.Ping(ctx); return nil })
+		g.Go(func() error { redisErr = a.rdb.Ping(ctx).Err(); return nil })
+		_ = g.Wait()
+		code := http.StatusOK
+		if pgErr != nil {
+			status["postgres"], code = "unreachable", http.StatusServiceUnavailable
+		}
+		if redisErr != nil {
+			status["redis"], code = "unreachable", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "postgres: %s\nredis: %s\n", status["postgres"], status["redis"])
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+}
+
+func workerCommand() *command {
+	return &command{
+		name:     "worker",
+		summary:  "run the send worker: campaign starts, batches, reconciliation, event ingestion",
+		settings: workerSettings(),
+		required: append(requiredRuntime, "smtp-url"),
+		setup: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *env, args []string) error {
+				app, err := openApp(ctx, e.cfg, e.logger, true)
+				if err != nil {
+					return err
+				}
+				defer app.Close()
+				g, ctx := errgroup.WithContext(ctx)
+				g.Go(func() error { return app.work(ctx) })
+				if e.cfg.MetricsAddr != "" {
+					g.Go(func() error { return app.serveOps(ctx) })
+				}
+				return g.Wait()
+			}
+		},
+	}
+}
+
+// serveOps serves only the operations endpoints, for a worker-only process.
+func (a *App) serveOps(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	a.opsRoutes(mux)
+	return serveHTTP(ctx, ln, mux, a.logger)
+}
+
+// work runs the worker, the suppression mirror's upkeep and the event ingester until ctx ends.
+func (a *App) work(ctx context.Context) error {
+	w, err := worker.New(worker.Config{
+		Namespace: a.cfg.Namespace, Concurrency: a.cfg.Concurrency, BatchSize: a.cfg.BatchSize,
+		Lease: a.cfg.SendLease, DomainRate: a.cfg.DomainRate, DomainBurst: a.cfg.DomainBurst,
+		MailDomain: a.mailDomain(), VERP: a.cfg.VERP,
+	}, worker.Deps{
+		DB: a.db, Redis: a.rdb, Suppression: a.supp,
+		Limiter: newLimiter(a.rdb, a.cfg.Namespace), Relays: a.relays, Links: a.links,
+		Logger: a.logger, Metrics: worker.NewMetrics(a.registry),
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ingester := events.NewIngester(a.rdb, a.db, events.IngesterConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.supp.Run(ctx) })
+	g.Go(func() error { return ingester.Run(ctx) })
+	g.Go(func() error { return w.Run(ctx) })
+	return g.Wait()
+}
+
+func runCommand() *command {
+	return &command{
+		name:     "run",
+		summary:  "migrate, then serve and work in one process (small installs, local use)",
+		settings: with(serverSettings(), workerSettings()),
+		required: append(requiredRuntime, "smtp-url"),
+		setup: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *env, args []string) error {
+				app, err := openApp(ctx, e.cfg, e.logger, true)
+				if err != nil {
+					return err
+				}
+				defer app.Close()
+				if _, err := pgMigrate(ctx, app); err != nil {
+					return err
+				}
+				g, ctx := errgroup.WithContext(ctx)
+				g.Go(func() error { return app.serve(ctx) })
+				g.Go(func() error { return app.work(ctx) })
+				return g.Wait()
+			}
+		},
+	}
+}

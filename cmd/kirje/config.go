@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting Kirje reads, typed. Each comes from a KIRJE_* environment variable,
+// overridden by the matching command-line flag; settingsTable documents them all (the README's
+// table is printed by `kirje help config`).
+type Config struct {
+	DatabaseURL string
+	RedisURL    string
+	Namespace   string // prefix of Kirje's Redis keys and asynq queue names
+	PublicURL   *url.URL
+	HTTPAddr    string
+	Secret      string
+	SecretID    int
+	OldSecrets  string
+	SMTPURL     string
+	SMTPRelays  string
+	DomainRate  float64
+	DomainBurst int
+	Concurrency int
+	BatchSize   int
+	SendLease   time.Duration
+	LogFormat   string
+	LogLevel    string
+	TrustProxy  bool
+	TruncateIP  bool
+	AdminUser   string
+	MailDomain  string
+	VERP        bool
+	MetricsAddr string
+}
+
+// setting is one row of the configuration table.
+type setting struct {
+	name  string // flag name; the environment variable is KIRJE_ + upper-case with _
+	def   string
+	usage string
+	set   func(c *Config, v string) error
+}
+
+func (s setting) env() string {
+	return "KIRJE_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+// settingsTable is the one place a setting is declared. It is a function, not a package
+// variable, so nothing can change it at run time.
+func settingsTable() []setting {
+	return []setting{
+		{"database-url", "", "PostgreSQL URL, e.g. postgres://kirje@127.0.0.1:5432/kirje", func(c *Config, v string) error {
+			return parseURL(v, []string{"postgres", "postgresql"}, &c.DatabaseURL)
+		}},
+		{"redis-url", "", "Redis URL, e.g. redis://127.0.0.1:6379/0", func(c *Config, v string) error {
+			return parseURL(v, []string{"redis", "rediss", "unix"}, &c.RedisURL)
+		}},
+		{"namespace", "kirje:", "prefix of Kirje's Redis keys and queue names (several installs may share one Redis)", func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, " {}") {
+				return errors.New("must be non-empty, without spaces or braces")
+			}
+			c.Namespace = v
+			return nil
+		}},
+		{"public-url", "", "public base URL of the tracking endpoint, e.g. https://t.example.com", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return errors.New("must be an absolute http(s) URL")
+			}
+			u.Path = strings.TrimSuffix(u.Path, "/")
+			c.PublicURL = u
+			return nil
+		}},
+		{"http-addr", ":8080", "address the HTTP server (API, tracking, /metrics) listens on", setString(func(c *Config) *string { return &c.HTTPAddr })},
+		{"secret", "", "signing secret for tracking tokens, at least 32 characters", func(c *Config, v string) error {
+			if len(v) < 32 {
+				return errors.New("must be at least 32 characters")
+			}
+			c.Secret = v
+			return nil
+		}},
+		{"secret-id", "1", "key ID (1-255) of --secret, written into new tokens", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 255 {
+				return errors.New("must be an integer from 1 to 255")
+			}
+			c.SecretID = n
+			return nil
+		}},
+		{"old-secrets", "", "retired secrets still accepted for old mail: ID:SECRET,ID:SECRET", setString(func(c *Config) *string { return &c.OldSecrets })},
+		{"smtp-url", "", "default SMTP relay: smtp://user:pass@host:587?tls=starttls&pool=10&rate=50", setString(func(c *Config) *string { return &c.SMTPURL })},
+		{"smtp-relays", "", "further named relays brands can choose: NAME=URL;NAME=URL", setString(func(c *Config) *string { return &c.SMTPRelays })},
+		{"domain-rate", "20", "messages per second to one recipient domain, across all workers", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return errors.New("must be a non-negative number (0 = unlimited)")
+			}
+			c.DomainRate = f
+			return nil
+		}},
+		{"domain-burst", "40", "messages one recipient domain may receive at once before the rate applies", setInt(1, func(c *Config) *int { return &c.DomainBurst })},
+		{"concurrency", "10", "batches a worker sends at once (each holds one SMTP connection)", setInt(1, func(c *Config) *int { return &c.Concurrency })},
+		{"batch-size", "100", "recipients per send batch task", setInt(1, func(c *Config) *int { return &c.BatchSize })},
+		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return errors.New("must be a duration of at least 1s")
+			}
+			c.SendLease = d
+			return nil
+		}},
+		{"log-format", "json", "log format: json or text", oneOf([]string{"json", "text"}, func(c *Config) *string { return &c.LogFormat })},
+		{"log-level", "info", "log level: debug, info, warn or error", oneOf([]string{"debug", "info", "warn", "error"}, func(c *Config) *string { return &c.LogLevel })},
+		{"trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind your own proxy)", setBool(func(c *Config) *bool { return &c.TrustProxy })},
+		{"truncate-ip", "false", "store IPv4 addresses as /24 and IPv6 as /48 in events", setBool(func(c *Config) *bool { return &c.TruncateIP })},
+		{"mail-domain", "", "domain of mailto unsubscribe addresses and VERP return paths; its MX should reach Kirje's inbound listener (default: the public URL's host)", setString(func(c *Config) *string { return &c.MailDomain })},
+		{"verp", "false", "send with a per-message return path b+TOKEN@mail-domain, for inbound bounce processing", setBool(func(c *Config) *bool { return &c.VERP })},
+		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
+		{"admin-user", "", "user name the CLI records as actor (default: the OS user)", setString(func(c *Config) *string { return &c.AdminUser })},
+	}
+}
+
+func lookupSetting(name string) (setting, bool) {
+	for _, s := range settingsTable() {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+func parseURL(v string, schemes []string, dst *string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			*dst = v
+			return nil
+		}
+	}
+	return fmt.Errorf("scheme must be one of %s", strings.Join(schemes, ", "))
+}
+
+func setString(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+func setInt(minimum int, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minimum {
+			return fmt.Errorf("must be an integer of at least %d", minimum)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func setBool(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func oneOf(allowed []string, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*field(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+}

@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kirje/kirje/campaign"
+	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/internal/pg"
+)
+
+// outcome is one recipient's result and the event that reports it.
+type outcome struct {
+	campaignID int64
+	result     campaign.Outcome
+	event      *events.Event
+}
+
+// ledgerWriter commits outcomes in groups: senders hand each outcome over without waiting and go
+// on to the next message, and the writer commits whatever has queued up the moment the previous
+// commit is done. One transaction updates the ledger rows and inserts their events, so a
+// recorded send and its "sent" event never disagree. What a kill can lose is only what is queued
+// or being committed: messages in flight, which the ledger's lease then hands out again.
+type ledgerWriter struct {
+	db     *pgxpool.Pool
+	logger *slog.Logger
+	queue  chan outcome
+	// flushed is closed and replaced after every commit attempt; waiters compare sequence numbers.
+	mu        sync.Mutex
+	submitted uint64
+	committed uint64
+	flushed   chan struct{}
+	err       error
+	done      chan struct{}
+}
+
+func newLedgerWriter(db *pgxpool.Pool, logger *slog.Logger) *ledgerWriter {
+	return &ledgerWriter{
+		db: db, logger: logger,
+		queue:   make(chan outcome, 4096),
+		flushed: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// submit queues an outcome and returns its sequence number, for wait.
+func (w *ledgerWriter) submit(o outcome) uint64 {
+	w.mu.Lock()
+	w.submitted++
+	seq := w.submitted
+	w.mu.Unlock()
+	w.queue <- o
+	return seq
+}
+
+// wait blocks until every outcome up to seq is committed, returning the error of a failed commit
+// in that range.
+func (w *ledgerWriter) wait(ctx context.Context, seq uint64) error {
+	for {
+		w.mu.Lock()
+		committed, err, ch := w.committed, w.err, w.flushed
+		w.mu.Unlock()
+		if committed >= seq {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// run commits until the queue is closed (by close) and drained.
+func (w *ledgerWriter) run() {
+	defer close(w.done)
+	batch := make([]outcome, 0, 1024)
+	for o := range w.queue {
+		batch = append(batch[:0], o)
+	gather:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-w.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		err := w.commit(batch)
+		w.mu.Lock()
+		w.committed += uint64(len(batch))
+		w.err = err
+		close(w.flushed)
+		w.flushed = make(chan struct{})
+		w.mu.Unlock()
+	}
+}
+
+func (w *ledgerWriter) close() {
+	close(w.queue)
+	<-w.done
+}
+
+// commit writes a group, retrying briefly: the messages are already sent, and the outcome is
+// what keeps them from going again.
+func (w *ledgerWriter) commit(batch []outcome) error {
+	var err error
+	for attempt := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = pg.InTx(ctx, w.db, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, batch) })
+		cancel()
+		if err == nil {
+			return nil
+		}
+		w.logger.Error("worker: committing send outcomes failed", "err", err, "outcomes", len(batch), "attempt", attempt+1)
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	return err
+}
+
+func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
+	byCampaign := map[int64][]campaign.Outcome{}
+	var evs []events.Event
+	for _, o := range batch {
+		byCampaign[o.campaignID] = append(byCampaign[o.campaignID], o.result)
+		if o.event != nil {
+			evs = append(evs, *o.event)
+		}
+	}
+	for id, outs := range byCampaign {
+		if _, err := campaign.Record(ctx, tx, id, outs); err != nil {
+			return fmt.Errorf("record outcomes of campaign %d: %w", id, err)
+		}
+	}
+	if _, err := events.Insert(ctx, tx, evs...); err != nil {
+		return err
+	}
+	return nil
+}
