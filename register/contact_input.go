@@ -78,7 +78,7 @@ func (in ContactInput) normalize() (contactRow, error) {
 	if out.Tracking, err = parseTracking(in.Tracking); err != nil {
 		return contactRow{}, err
 	}
-	r := contactRow{in: out}
+	var r contactRow
 	if r.attrs, err = marshalAttributes(in.Attributes); err != nil {
 		return contactRow{}, err
 	}
