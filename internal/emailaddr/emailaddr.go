@@ -57,6 +57,12 @@ func NormalizeDomain(d string) (string, error) {
 	if !strings.Contains(ascii, ".") {
 		return "", fmt.Errorf("domain %q has no dot", d)
 	}
+	// Mapping can empty a label ("\u00ad.fi" → ".fi"): what comes out must parse again.
+	for _, label := range strings.Split(ascii, ".") {
+		if label == "" {
+			return "", fmt.Errorf("domain %q has an empty label", d)
+		}
+	}
 	return ascii, nil
 }
 

@@ -27,6 +27,8 @@ func TestNormalize(t *testing.T) {
 		{in: "matti@[127.0.0.1]", wantErr: true},
 		{in: "two@example.fi, three@example.fi", wantErr: true},
 		{in: "@example.fi", wantErr: true},
+		{in: "0@\u00ad.00", wantErr: true},
+		{in: "0@。00", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,7 +27,15 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Migr
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 
-	locker, err := lock.NewPostgresSessionLocker()
+	// The lock is per schema: installs (and tests) in different schemas of one database migrate
+	// independently instead of queueing behind one another.
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return MigrateResult{}, fmt.Errorf("pg: migrate: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("kirje/migrate/" + schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() &^ (1 << 63))), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("pg: migrate: locker: %w", err)
 	}
