@@ -82,7 +82,7 @@ func (l *List) lookup(ctx context.Context, members []string) ([]bool, error) {
 	}
 	runID := l.currentRunID()
 	if m := marker.Val(); m == "" || m != runID {
-		l.requestRebuild()
+		l.requestVerify()
 		return nil, l.unavailable(fmt.Errorf("%w: mirror not built for this Redis process (marker %q, run_id %q)",
 			ErrUnavailable, m, runID))
 	}

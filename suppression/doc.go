@@ -54,8 +54,9 @@
 //
 // Verify compares count(*) with SCARD. They can differ for a moment while an Add is between its
 // mirror write and its commit, so a difference is confirmed under the exclusive barrier before it
-// rebuilds. Run, in the worker, calls EnsureReady at start, Verify every VerifyInterval, and
-// EnsureReady whenever Check saw an unready mirror.
+// rebuilds. Run, in the worker, calls Verify at start, every VerifyInterval, and as soon as a
+// Check saw an unready mirror (signalled on a channel, not by polling Redis); Verify rebuilds an
+// unready mirror through EnsureReady.
 //
 // Redis must not evict the mirror's keys: run it with maxmemory-policy noeviction (asynq needs
 // that too; Rebuild logs a warning otherwise). An evicted set with a surviving marker would be

@@ -47,9 +47,9 @@ type List struct {
 	keys   keys
 	lockID int32 // PostgreSQL advisory lock object ID for this mirror, see barrier.go
 
-	runID       atomic.Pointer[string] // run_id of the Redis server the latest connection reached
-	needRebuild chan struct{}          // Check found the mirror unready; Run rebuilds
-	stats       counters
+	runID atomic.Pointer[string] // run_id of the Redis server the latest connection reached
+	wake  chan struct{}          // asks Run to verify now (Check found the mirror unready, or a Remove failed)
+	stats counters
 }
 
 // keys are the mirror's Redis keys. The {suppression} hash tag keeps them in one cluster slot.
@@ -101,7 +101,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*List, error) {
 	h.Write([]byte(cfg.Prefix))
 	l := &List{
 		pool: pool, log: cfg.Logger, now: cfg.Now, cfg: cfg, keys: newKeys(cfg.Prefix),
-		lockID: int32(h.Sum32()), needRebuild: make(chan struct{}, 1),
+		lockID: int32(h.Sum32()), wake: make(chan struct{}, 1),
 	}
 	userHook := opts.OnConnect
 	opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
@@ -152,10 +152,10 @@ func (l *List) currentRunID() string {
 	return ""
 }
 
-// requestRebuild tells Run that the mirror needs EnsureReady, without blocking.
-func (l *List) requestRebuild() {
+// requestVerify asks Run to verify the mirror now, without blocking.
+func (l *List) requestVerify() {
 	select {
-	case l.needRebuild <- struct{}{}:
+	case l.wake <- struct{}{}:
 	default:
 	}
 }

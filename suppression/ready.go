@@ -94,40 +94,33 @@ func (l *List) countsIn(ctx context.Context, tx pgx.Tx) (rows, members int64, er
 	return rows, members, nil
 }
 
-// Run keeps the mirror ready until ctx ends, for the worker: EnsureReady at once, Verify every
-// VerifyInterval, and EnsureReady as soon as a Check finds the mirror unready. Failures are
-// logged and retried with backoff (meanwhile Check fails closed). It returns nil when ctx ends.
+// Run keeps the mirror ready until ctx ends, for the worker: it runs Verify (which rebuilds an
+// unready or differing mirror) at once, every VerifyInterval, and as soon as a Check finds the
+// mirror unready or a Remove could not update it. Failures are logged and retried with backoff
+// (meanwhile Check fails closed). It returns nil when ctx ends.
 func (l *List) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	backoff := time.Second
-	verify := false // the first round ensures readiness, later ones verify
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-l.needRebuild:
-			verify = false
+		case <-l.wake:
 		case <-timer.C:
 		}
-		var err error
-		if verify {
-			_, err = l.Verify(ctx)
-		} else {
-			err = l.EnsureReady(ctx)
-		}
+		_, err := l.Verify(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		next := l.cfg.VerifyInterval
 		if err != nil {
-			l.log.ErrorContext(ctx, "suppression: mirror not ready; sends wait", "error", err,
-				"retry_in_ms", backoff.Milliseconds())
+			l.log.ErrorContext(ctx, "suppression: mirror not verified; sends wait while it is unready",
+				"error", err, "retry_in_ms", backoff.Milliseconds())
 			next, backoff = backoff, min(2*backoff, l.cfg.VerifyInterval)
 		} else {
 			backoff = time.Second
 		}
-		verify = err == nil
 		timer.Reset(next)
 	}
 }

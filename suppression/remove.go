@@ -14,7 +14,7 @@ import (
 // Remove deletes entry id (an administrator's decision; the API must restrict it) and records a
 // suppression_removed event naming actor. PostgreSQL commits first, then the mirror forgets the
 // entry: if that second step fails, the mirror over-suppresses until the next Verify (Remove logs
-// it and asks Run to rebuild; it still returns nil, since the removal itself is done). It returns
+// it and asks Run to verify; it still returns nil, since the removal itself is done). It returns
 // ErrNotFound when there is no such entry.
 func (l *List) Remove(ctx context.Context, id int64, actor string) error {
 	return l.remove(ctx, actor, deleteByIDSQL, id)
@@ -66,7 +66,7 @@ func (l *List) remove(ctx context.Context, actor, sql string, args ...any) error
 	if err := l.mirrorRemove(ctx, entryMember(e)); err != nil {
 		l.log.WarnContext(ctx, "suppression: removed entry still in the mirror until the next rebuild",
 			"suppression_id", e.ID, "error", err)
-		l.requestRebuild()
+		l.requestVerify()
 	}
 	return nil
 }
