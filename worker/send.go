@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -21,8 +22,14 @@ import (
 // only when the batch must stop: the suppression list cannot be checked (fail closed) or the
 // connection to the relay is gone. The recipient is then handed back, unsent.
 func (b *batchRun) sendOne(ctx context.Context, conn *mailer.Conn, r campaign.Recipient) error {
-	// The check runs immediately before the SMTP transaction, for every message: an unsubscribe
-	// committed before this line is seen here.
+	msg, msgID, err := b.build(r)
+	if err != nil {
+		b.fail(r, err.Error())
+		return nil
+	}
+	// The check runs after rendering, immediately before the SMTP transaction, for every
+	// message: an unsubscribe committed before this line is seen here, and nothing but the
+	// start of the transaction lies between the check and the message.
 	verdict, err := b.w.supp.Check(ctx, b.s.brand.ID, r.Contact.Email)
 	if err != nil {
 		b.w.metrics.failClosed.Inc()
@@ -32,11 +39,6 @@ func (b *batchRun) sendOne(ctx context.Context, conn *mailer.Conn, r campaign.Re
 	}
 	if verdict.Suppressed {
 		b.drop(r, "suppressed:"+verdict.Scope)
-		return nil
-	}
-	msg, msgID, err := b.build(r)
-	if err != nil {
-		b.fail(r, err.Error())
 		return nil
 	}
 	start := time.Now()
@@ -124,7 +126,8 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 		Subject: subjectPrefix + m.Subject, HTML: m.HTML, Text: m.Text,
 		MessageID:       msgID,
 		ListUnsubscribe: []string{urls.OneClick(), urls.Mailto(mailDomain)},
-		OneClick:        true,
+		// RFC 8058 one-click needs an https URI; a plain-http public URL (local use) gets none.
+		OneClick: strings.HasPrefix(urls.OneClick(), "https://"),
 		// Gmail's feedback loop reports complaint rates per Feedback-ID value.
 		FeedbackID: fmt.Sprintf("%d:%d:kirje", s.campaign.ID, brand.ID),
 		Headers:    map[string]string{"X-Kirje-Campaign": strconv.FormatInt(s.campaign.ID, 10)},

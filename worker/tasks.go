@@ -20,11 +20,14 @@ const (
 const (
 	queueControl = "control" // campaign starts, reconciliation: small and urgent
 	queueSend    = "send"    // send batches
+	// QueueBackground is for work of other packages that must not delay sending: webhook
+	// deliveries, rollups, retention. A slow endpoint fills this queue, not the send queue.
+	QueueBackground = "background"
 )
 
 // Queues maps the namespace's queues to their asynq priority weights.
 func Queues(namespace string) map[string]int {
-	return map[string]int{namespace + queueControl: 6, namespace + queueSend: 4}
+	return map[string]int{namespace + queueControl: 6, namespace + queueSend: 4, namespace + QueueBackground: 2}
 }
 
 // StartPayload starts a campaign's send.

@@ -40,6 +40,9 @@ type Config struct {
 	// PollInterval is how often idle workers look for due tasks (default 100ms): it bounds the
 	// delay from a campaign's scheduled time to its start.
 	PollInterval time.Duration
+	// BackgroundConcurrency is how many background tasks (webhooks, rollups, retention) run at
+	// once, beside and independent of sending (default 4).
+	BackgroundConcurrency int
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +67,9 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
 		c.PollInterval = 100 * time.Millisecond
 	}
+	if c.BackgroundConcurrency <= 0 {
+		c.BackgroundConcurrency = 4
+	}
 	return c
 }
 
@@ -78,6 +84,18 @@ type Deps struct {
 	Logger      *slog.Logger
 	Metrics     *Metrics
 	Now         func() time.Time
+	// Tasks are further task handlers by exact type name, from packages that own their work
+	// (webhook delivery, retention…). They may not reuse the worker's own types.
+	Tasks map[string]asynq.HandlerFunc
+	// Periodic are further tasks enqueued on a cron-like spec ("@every 1m") by every worker
+	// process's scheduler; give them asynq.Unique so processes do not duplicate them.
+	Periodic []Periodic
+}
+
+// Periodic is a task enqueued on a schedule.
+type Periodic struct {
+	Spec string
+	Task *asynq.Task
 }
 
 // Worker processes Kirje's tasks.
@@ -94,6 +112,8 @@ type Worker struct {
 	logger    *slog.Logger
 	metrics   *Metrics
 	now       func() time.Time
+	extra     map[string]asynq.HandlerFunc
+	periodic  []Periodic
 }
 
 // New returns a Worker; Run starts it.
@@ -120,12 +140,26 @@ func New(cfg Config, d Deps) (*Worker, error) {
 		writer:    newLedgerWriter(d.DB, d.Logger),
 		queue:     asynq.NewClientFromRedisClient(d.Redis),
 		logger:    d.Logger, metrics: d.Metrics, now: d.Now,
+		extra: d.Tasks, periodic: d.Periodic,
+	}
+	for typ := range d.Tasks {
+		if _, ok := w.ownHandlers()[typ]; ok {
+			return nil, fmt.Errorf("worker: task type %q is the worker's own", typ)
+		}
 	}
 	return w, nil
 }
 
 // handlers maps every task type to its handler. The mux registers exactly these names.
 func (w *Worker) handlers() map[string]asynq.HandlerFunc {
+	hs := w.ownHandlers()
+	for typ, h := range w.extra {
+		hs[typ] = h
+	}
+	return hs
+}
+
+func (w *Worker) ownHandlers() map[string]asynq.HandlerFunc {
 	return map[string]asynq.HandlerFunc{
 		TypeCampaignStart: w.processStart,
 		TypeCampaignBatch: w.processBatch,
@@ -147,9 +181,36 @@ func (w *Worker) Run(ctx context.Context) error {
 	go w.writer.run()
 	defer w.writer.close()
 
-	srv := asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
-		Concurrency:              w.cfg.Concurrency + 2, // room for control tasks beside full batches
-		Queues:                   Queues(w.cfg.Namespace),
+	// Two servers: sending never waits for a slot that a slow webhook endpoint holds.
+	send := w.server(w.cfg.Concurrency+2, map[string]int{
+		w.cfg.Namespace + queueControl: 6, w.cfg.Namespace + queueSend: 4})
+	background := w.server(w.cfg.BackgroundConcurrency, map[string]int{w.cfg.Namespace + QueueBackground: 1})
+	if err := send.Start(w.mux()); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	if err := background.Start(w.mux()); err != nil {
+		send.Shutdown()
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	srv := serverPair{send, background}
+	sched, err := w.startScheduler()
+	if err != nil {
+		srv.Shutdown()
+		return err
+	}
+	w.logger.Info("worker: running", "concurrency", w.cfg.Concurrency, "batch_size", w.cfg.BatchSize,
+		"background_concurrency", w.cfg.BackgroundConcurrency)
+	<-ctx.Done()
+	w.logger.Info("worker: shutting down")
+	sched.Shutdown()
+	srv.Shutdown()
+	return nil
+}
+
+func (w *Worker) server(concurrency int, queues map[string]int) *asynq.Server {
+	return asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   queues,
 		RetryDelayFunc:           retryDelay,
 		ShutdownTimeout:          25 * time.Second,
 		TaskCheckInterval:        w.cfg.PollInterval,
@@ -160,20 +221,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.logger.Warn("worker: task failed", "task_type", t.Type(), "err", err)
 		}),
 	})
-	if err := srv.Start(w.mux()); err != nil {
-		return fmt.Errorf("worker: start: %w", err)
+}
+
+type serverPair [2]*asynq.Server
+
+func (p serverPair) Shutdown() {
+	for _, s := range p {
+		s.Shutdown()
 	}
-	sched, err := w.startScheduler()
-	if err != nil {
-		srv.Shutdown()
-		return err
-	}
-	w.logger.Info("worker: running", "concurrency", w.cfg.Concurrency, "batch_size", w.cfg.BatchSize)
-	<-ctx.Done()
-	w.logger.Info("worker: shutting down")
-	sched.Shutdown()
-	srv.Shutdown()
-	return nil
 }
 
 // startScheduler registers the periodic reconciliation. Every worker process runs a scheduler;
@@ -187,6 +242,11 @@ func (w *Worker) startScheduler() (*asynq.Scheduler, error) {
 		asynq.Unique(w.cfg.ReconcileEvery-time.Second/2), asynq.MaxRetry(0))
 	if _, err := sched.Register(spec, task); err != nil {
 		return nil, fmt.Errorf("worker: schedule reconciliation: %w", err)
+	}
+	for _, p := range w.periodic {
+		if _, err := sched.Register(p.Spec, p.Task); err != nil {
+			return nil, fmt.Errorf("worker: schedule %s: %w", p.Task.Type(), err)
+		}
 	}
 	if err := sched.Start(); err != nil {
 		return nil, fmt.Errorf("worker: start scheduler: %w", err)

@@ -63,6 +63,9 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, withRelays bo
 		return a, fmt.Errorf("secret: %w", err)
 	}
 	a.links = token.Links{Base: cfg.PublicURL, Keys: a.keys}
+	if cfg.PublicURL.Scheme != "https" {
+		logger.Warn("KIRJE_PUBLIC_URL is not https: messages carry no RFC 8058 one-click header (fine for local use only)")
+	}
 	if withRelays {
 		if a.relays, err = parseRelays(cfg, logger); err != nil {
 			return a, err
