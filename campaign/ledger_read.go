@@ -1,0 +1,104 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kirje/kirje/internal/pg"
+)
+
+// BatchState is a batch that still has open rows, for the reconciler.
+type BatchState struct {
+	Batch   int
+	Pending int64 // rows waiting to be claimed
+	Sending int64 // rows claimed and not yet recorded
+	// NotBefore is the earliest time a pending row becomes claimable; zero when one is claimable
+	// already (or none is pending).
+	NotBefore time.Time
+	// LeaseExpired: some sending row's lease has run out (its worker is gone); a claim takes it.
+	LeaseExpired bool
+	// Ready: a claim of this batch would return rows now (by the database's clock).
+	Ready bool
+}
+
+// openBatchesSQL reads only open rows, through the partial index send_ledger_open_idx.
+const openBatchesSQL = `
+SELECT batch,
+       count(*) FILTER (WHERE status = 'pending'),
+       count(*) FILTER (WHERE status = 'sending'),
+       CASE WHEN bool_or(status = 'pending' AND not_before IS NULL) THEN NULL
+            ELSE min(not_before) FILTER (WHERE status = 'pending') END,
+       coalesce(bool_or(status = 'sending' AND lease_until < now()), false),
+       coalesce(bool_or((status = 'pending' AND (not_before IS NULL OR not_before <= now()))
+                        OR (status = 'sending' AND lease_until < now())), false)
+FROM send_ledger
+WHERE campaign_id = $1 AND status IN ('pending', 'sending')
+GROUP BY batch
+ORDER BY batch`
+
+// OpenBatches lists the batches of a campaign that still have pending or sending rows, in batch
+// order. The reconciler enqueues a batch task for each Ready one and schedules the others for
+// NotBefore.
+func OpenBatches(ctx context.Context, db pg.DBTX, campaignID int64) ([]BatchState, error) {
+	rows, err := db.Query(ctx, openBatchesSQL, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("campaign: open batches of %d: %w", campaignID, err)
+	}
+	bs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (BatchState, error) {
+		var b BatchState
+		var notBefore *time.Time
+		err := row.Scan(&b.Batch, &b.Pending, &b.Sending, &notBefore, &b.LeaseExpired, &b.Ready)
+		b.NotBefore = deref(notBefore)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("campaign: open batches of %d: %w", campaignID, err)
+	}
+	return bs, nil
+}
+
+// Counts is a campaign's ledger by status.
+type Counts struct {
+	Audience int64 `json:"audience"` // all rows
+	Pending  int64 `json:"pending"`
+	Sending  int64 `json:"sending"`
+	Sent     int64 `json:"sent"`
+	Dropped  int64 `json:"dropped"`
+	Bounced  int64 `json:"bounced"`
+	Failed   int64 `json:"failed"`
+}
+
+const countsSQL = `
+SELECT count(*),
+       count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'sending'),
+       count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'dropped'),
+       count(*) FILTER (WHERE status = 'bounced'), count(*) FILTER (WHERE status = 'failed')
+FROM send_ledger WHERE campaign_id = $1`
+
+// LedgerCounts counts a campaign's ledger rows by status (all zero before it starts). It reads the
+// whole ledger of the campaign: cheap for a show, not for a hot loop (use HasOpen there).
+func LedgerCounts(ctx context.Context, db pg.DBTX, campaignID int64) (Counts, error) {
+	var c Counts
+	err := db.QueryRow(ctx, countsSQL, campaignID).Scan(&c.Audience, &c.Pending, &c.Sending, &c.Sent,
+		&c.Dropped, &c.Bounced, &c.Failed)
+	if err != nil {
+		return Counts{}, fmt.Errorf("campaign: counts of %d: %w", campaignID, err)
+	}
+	return c, nil
+}
+
+const hasOpenSQL = `
+SELECT EXISTS (SELECT 1 FROM send_ledger WHERE campaign_id = $1 AND status IN ('pending', 'sending'))`
+
+// HasOpen reports whether a campaign has pending or sending rows. It reads one entry of the
+// partial index send_ledger_open_idx.
+func HasOpen(ctx context.Context, db pg.DBTX, campaignID int64) (bool, error) {
+	var open bool
+	if err := db.QueryRow(ctx, hasOpenSQL, campaignID).Scan(&open); err != nil {
+		return false, fmt.Errorf("campaign: has open %d: %w", campaignID, err)
+	}
+	return open, nil
+}

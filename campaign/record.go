@@ -1,0 +1,69 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/kirje/kirje/internal/pg"
+)
+
+// Outcome is what happened to one claimed row.
+type Outcome struct {
+	ContactID int64
+	// Status is SendSent, SendDropped, SendBounced, SendFailed, or SendPending to try again later
+	// (throttled, SMTP 4xx, suppression list unreachable).
+	Status    SendStatus
+	MessageID string    // the Message-ID of a sent message
+	Detail    string    // why: suppression reason, SMTP reply, "erased"...
+	NotBefore time.Time // for SendPending: not claimed again before this time (zero: at once)
+}
+
+// recordSQL applies many outcomes in one statement. Only rows still 'sending' change: a row that
+// has its outcome is never changed back (a late or repeated Record is a no-op), and pending clears
+// the lease so the row is claimable again from not_before.
+const recordSQL = `
+UPDATE send_ledger l
+SET status = o.status,
+    message_id = coalesce(nullif(o.message_id, ''), l.message_id),
+    detail = o.detail,
+    not_before = CASE WHEN o.status = 'pending' THEN o.not_before END,
+    lease_until = NULL,
+    updated_at = now()
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+     AS o (contact_id, status, message_id, detail, not_before)
+WHERE l.campaign_id = $1 AND l.contact_id = o.contact_id AND l.status = 'sending'`
+
+// Record stores outcomes of claimed rows in one statement and returns how many rows it changed.
+// A row that is no longer 'sending' (recorded before, released, or the campaign's ledger row is
+// gone) is skipped, so fewer than len(outcomes) means some outcomes were already known. Run it in
+// the transaction that records the matching events.
+func Record(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcome) (int64, error) {
+	if len(outcomes) == 0 {
+		return 0, nil
+	}
+	n := len(outcomes)
+	ids, statuses, msgIDs, details := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	notBefore := make([]pgtype.Timestamptz, n)
+	seen := make(map[int64]bool, n)
+	for i, o := range outcomes {
+		switch o.Status {
+		case SendSent, SendDropped, SendBounced, SendFailed, SendPending:
+		default:
+			return 0, fmt.Errorf("campaign: record %d: contact %d: status %q is not an outcome", campaignID, o.ContactID, o.Status)
+		}
+		if seen[o.ContactID] {
+			return 0, fmt.Errorf("campaign: record %d: contact %d appears twice", campaignID, o.ContactID)
+		}
+		seen[o.ContactID] = true
+		ids[i], statuses[i], msgIDs[i], details[i] = o.ContactID, string(o.Status), o.MessageID, o.Detail
+		notBefore[i] = pgtype.Timestamptz{Time: o.NotBefore, Valid: !o.NotBefore.IsZero()}
+	}
+	tag, err := db.Exec(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore)
+	if err != nil {
+		return 0, fmt.Errorf("campaign: record %d: %w", campaignID, err)
+	}
+	return tag.RowsAffected(), nil
+}
