@@ -65,7 +65,8 @@ ORDER BY cl.contact_id`
 // and sending rows whose lease expired (their worker died). Each becomes 'sending' with a lease
 // of lease and one more attempt. Concurrent claims of the same batch never return the same row.
 // An empty result means the batch has nothing claimable now (see OpenBatches for when it will);
-// ErrNotRunning means the campaign is paused, cancelled or done.
+// ErrNotRunning means the campaign is paused, cancelled or done. Choose lease well above the time
+// a batch can take: a worker that stalls past its lease may see its rows claimed and sent again.
 func Claim(ctx context.Context, db pg.DBTX, campaignID int64, batch int, lease time.Duration, limit int) ([]Recipient, error) {
 	if lease <= 0 || limit <= 0 {
 		return nil, fmt.Errorf("campaign: claim %d/%d: lease %v and limit %d must be positive", campaignID, batch, lease, limit)
