@@ -74,6 +74,8 @@ func TestCheckNormalises(t *testing.T) {
 	_, err := b.list.Check(b.ctx, 0, "not an address")
 	require.ErrorIs(t, err, suppression.ErrInvalid)
 	require.NotErrorIs(t, err, suppression.ErrUnavailable)
+	_, err = b.list.CheckMany(b.ctx, 0, []string{"ok@example.fi", "not an address"})
+	require.ErrorIs(t, err, suppression.ErrInvalid)
 }
 
 func TestHashOnlyEntriesBlock(t *testing.T) {
