@@ -19,6 +19,10 @@ type Outcome struct {
 	MessageID string    // the Message-ID of a sent message
 	Detail    string    // why: suppression reason, SMTP reply, "erased"...
 	NotBefore time.Time // for SendPending: not claimed again before this time (zero: at once)
+	// Unattempted, for SendPending: the row was handed back without a send being tried
+	// (throttled, worker stopping, suppression list unavailable), so its claim does not count as
+	// an attempt toward the worker's retry limit.
+	Unattempted bool
 }
 
 // recordSQL applies many outcomes in one statement. Only rows still 'sending' change: a row that
@@ -30,10 +34,11 @@ SET status = o.status,
     message_id = coalesce(nullif(o.message_id, ''), l.message_id),
     detail = o.detail,
     not_before = CASE WHEN o.status = 'pending' THEN o.not_before END,
+    attempts = CASE WHEN o.status = 'pending' AND o.unattempted THEN greatest(l.attempts - 1, 0) ELSE l.attempts END,
     lease_until = NULL,
     updated_at = now()
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-     AS o (contact_id, status, message_id, detail, not_before)
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bool[])
+     AS o (contact_id, status, message_id, detail, not_before, unattempted)
 WHERE l.campaign_id = $1 AND l.contact_id = o.contact_id AND l.status = 'sending'`
 
 // Record stores outcomes of claimed rows in one statement and returns how many rows it changed.
@@ -47,6 +52,7 @@ func Record(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcom
 	n := len(outcomes)
 	ids, statuses, msgIDs, details := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	notBefore := make([]pgtype.Timestamptz, n)
+	unattempted := make([]bool, n)
 	seen := make(map[int64]bool, n)
 	for i, o := range outcomes {
 		switch o.Status {
@@ -60,8 +66,9 @@ func Record(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcom
 		seen[o.ContactID] = true
 		ids[i], statuses[i], msgIDs[i], details[i] = o.ContactID, string(o.Status), o.MessageID, o.Detail
 		notBefore[i] = pgtype.Timestamptz{Time: o.NotBefore, Valid: !o.NotBefore.IsZero()}
+		unattempted[i] = o.Unattempted
 	}
-	tag, err := db.Exec(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore)
+	tag, err := db.Exec(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore, unattempted)
 	if err != nil {
 		return 0, fmt.Errorf("campaign: record %d: %w", campaignID, err)
 	}

@@ -191,12 +191,24 @@ func (b *batchRun) drop(r campaign.Recipient, why string) {
 		&events.Event{Type: events.Dropped, Reason: why})
 }
 
-// handBack returns rows to pending, claimable from notBefore (zero: at once).
+// handBack returns rows to pending unsent, claimable from notBefore (zero: at once); the claim
+// does not count as an attempt.
 func (b *batchRun) handBack(rs []campaign.Recipient, notBefore time.Time, why string) {
 	for _, r := range rs {
-		b.record(r, campaign.Outcome{Status: campaign.SendPending, NotBefore: notBefore, Detail: why}, nil)
+		b.record(r, campaign.Outcome{Status: campaign.SendPending, NotBefore: notBefore, Detail: why, Unattempted: true}, nil)
 	}
-	if len(rs) > 0 && !notBefore.IsZero() && (b.retryAt.IsZero() || notBefore.Before(b.retryAt)) {
+	b.noteRetry(len(rs), notBefore)
+}
+
+// retryLater returns a row whose send failed temporarily to pending, claimable from notBefore.
+func (b *batchRun) retryLater(r campaign.Recipient, notBefore time.Time, why string) {
+	b.record(r, campaign.Outcome{Status: campaign.SendPending, NotBefore: notBefore, Detail: why}, nil)
+	b.noteRetry(1, notBefore)
+}
+
+// noteRetry remembers the earliest time handed-back rows become due, for scheduleRetry.
+func (b *batchRun) noteRetry(rows int, notBefore time.Time) {
+	if rows > 0 && !notBefore.IsZero() && (b.retryAt.IsZero() || notBefore.Before(b.retryAt)) {
 		b.retryAt = notBefore
 	}
 }

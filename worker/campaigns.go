@@ -82,8 +82,11 @@ func (cc *campaignCache) build(c campaign.Campaign, b register.Brand) (*sendable
 			return nil, fmt.Errorf("brand %q: %w", b.Name, err)
 		}
 	}
-	// The same types campaign.SampleData validated the template with.
-	s.campaignData = templates.Data{Brand: b, Campaign: c}
+	// The same types campaign.SampleData validated the template with. The brand goes without its
+	// DKIM key: a merge field must never be able to print it.
+	view := b
+	view.DKIMKeyPEM = ""
+	s.campaignData = templates.Data{Brand: view, Campaign: c}
 	return s, nil
 }
 

@@ -61,6 +61,7 @@ func (b *batchRun) failed(ctx context.Context, r campaign.Recipient, f mailer.Fa
 		b.bounce(ctx, r, detail)
 	case mailer.Temporary, mailer.MailboxFull:
 		if f.Stage == mailer.StageConnect || f.Code == 0 || f.Code == 421 {
+			// The relay, not the recipient: the attempt does not count against the address.
 			b.handBack([]campaign.Recipient{r}, time.Time{}, detail)
 			return fmt.Errorf("batch: relay: %s", detail)
 		}
@@ -69,7 +70,7 @@ func (b *batchRun) failed(ctx context.Context, r campaign.Recipient, f mailer.Fa
 			return nil
 		}
 		b.w.metrics.sends.WithLabelValues("deferred").Inc()
-		b.handBack([]campaign.Recipient{r}, b.w.now().Add(backoff(r.Attempts)), detail)
+		b.retryLater(r, b.w.now().Add(backoff(r.Attempts)), detail)
 	default: // Block, Permanent: the address is not to blame, so it is not suppressed
 		b.fail(r, detail)
 	}

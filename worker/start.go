@@ -45,6 +45,10 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 			res, err = campaign.Materialize(ctx, tx, running, w.cfg.BatchSize)
 			return err
 		})
+		if errors.Is(err, campaign.ErrStaleSchedule) || errors.Is(err, campaign.ErrInvalidTransition) {
+			log.Info("worker: campaign changed before its start; nothing to do", "err", err)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
@@ -97,8 +101,8 @@ func (w *Worker) finishIfDone(ctx context.Context, campaignID int64) error {
 	}
 	c, err := campaign.New(w.db).MarkDone(ctx, campaignID)
 	switch {
-	case errors.Is(err, campaign.ErrInvalidTransition):
-		return nil // not running (paused, cancelled), or another batch finished it first
+	case errors.Is(err, campaign.ErrInvalidTransition), errors.Is(err, campaign.ErrOpenSends):
+		return nil // not running (paused, cancelled), or rows reopened since HasOpen
 	case err != nil:
 		return fmt.Errorf("finish campaign %d: %w", campaignID, err)
 	}

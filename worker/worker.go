@@ -239,7 +239,7 @@ func (w *Worker) startScheduler() (*asynq.Scheduler, error) {
 	})
 	spec := fmt.Sprintf("@every %s", w.cfg.ReconcileEvery)
 	task := asynq.NewTask(TypeReconcile, nil, asynq.Queue(w.cfg.Namespace+queueControl),
-		asynq.Unique(w.cfg.ReconcileEvery-time.Second/2), asynq.MaxRetry(0))
+		asynq.Unique(max(time.Second, w.cfg.ReconcileEvery-time.Second/2)), asynq.MaxRetry(0))
 	if _, err := sched.Register(spec, task); err != nil {
 		return nil, fmt.Errorf("worker: schedule reconciliation: %w", err)
 	}

@@ -196,6 +196,9 @@ func TestThrottledRecipientsAreDeferredNotDropped(t *testing.T) {
 	counts := b.counts(t, c.ID)
 	assert.EqualValues(t, 5, counts.Pending, "the rest is deferred, not dropped")
 	assert.Zero(t, counts.Dropped+counts.Failed)
+	var attempted int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM send_ledger WHERE campaign_id = $1 AND status = 'pending' AND attempts > 0`, c.ID).Scan(&attempted))
+	assert.Zero(t, attempted, "a throttled row was not attempted: its claim must not count toward the retry limit")
 	info, err := asynq.NewInspectorFromRedisClient(b.rd.Client).GetQueueInfo(b.rd.Prefix + queueSend)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, info.Scheduled, 1, "a follow-up task is scheduled for the deferred rows")

@@ -27,7 +27,7 @@ func serverSettings() []string {
 func workerSettings() []string {
 	return with([]string{"database-url", "redis-url", "namespace", "public-url", "secret", "secret-id",
 		"old-secrets", "smtp-url", "smtp-relays", "mail-domain", "verp", "domain-rate", "domain-burst",
-		"concurrency", "batch-size", "send-lease", "metrics-addr"}, logSettings())
+		"concurrency", "batch-size", "send-lease", "metrics-addr", "reconcile-every", "stale-after"}, logSettings())
 }
 
 var requiredRuntime = []string{"database-url", "redis-url", "public-url", "secret"}
@@ -161,6 +161,7 @@ func (a *App) work(ctx context.Context) error {
 		Namespace: a.cfg.Namespace, Concurrency: a.cfg.Concurrency, BatchSize: a.cfg.BatchSize,
 		Lease: a.cfg.SendLease, DomainRate: a.cfg.DomainRate, DomainBurst: a.cfg.DomainBurst,
 		MailDomain: a.mailDomain(), VERP: a.cfg.VERP,
+		ReconcileEvery: a.cfg.ReconcileEvery, StaleAfter: a.cfg.StaleAfter,
 	}, worker.Deps{
 		DB: a.db, Redis: a.rdb, Suppression: a.supp,
 		Limiter: newLimiter(a.rdb, a.cfg.Namespace), Relays: a.relays, Links: a.links,

@@ -13,29 +13,31 @@ import (
 // overridden by the matching command-line flag; settingsTable documents them all (the README's
 // table is printed by `kirje help config`).
 type Config struct {
-	DatabaseURL string
-	RedisURL    string
-	Namespace   string // prefix of Kirje's Redis keys and asynq queue names
-	PublicURL   *url.URL
-	HTTPAddr    string
-	Secret      string
-	SecretID    int
-	OldSecrets  string
-	SMTPURL     string
-	SMTPRelays  string
-	DomainRate  float64
-	DomainBurst int
-	Concurrency int
-	BatchSize   int
-	SendLease   time.Duration
-	LogFormat   string
-	LogLevel    string
-	TrustProxy  bool
-	TruncateIP  bool
-	AdminUser   string
-	MailDomain  string
-	VERP        bool
-	MetricsAddr string
+	DatabaseURL    string
+	RedisURL       string
+	Namespace      string // prefix of Kirje's Redis keys and asynq queue names
+	PublicURL      *url.URL
+	HTTPAddr       string
+	Secret         string
+	SecretID       int
+	OldSecrets     string
+	SMTPURL        string
+	SMTPRelays     string
+	DomainRate     float64
+	DomainBurst    int
+	Concurrency    int
+	BatchSize      int
+	SendLease      time.Duration
+	LogFormat      string
+	LogLevel       string
+	TrustProxy     bool
+	TruncateIP     bool
+	AdminUser      string
+	MailDomain     string
+	VERP           bool
+	MetricsAddr    string
+	ReconcileEvery time.Duration
+	StaleAfter     time.Duration
 }
 
 // setting is one row of the configuration table.
@@ -106,14 +108,9 @@ func settingsTable() []setting {
 		{"domain-burst", "40", "messages one recipient domain may receive at once before the rate applies", setInt(1, func(c *Config) *int { return &c.DomainBurst })},
 		{"concurrency", "10", "batches a worker sends at once (each holds one SMTP connection)", setInt(1, func(c *Config) *int { return &c.Concurrency })},
 		{"batch-size", "100", "recipients per send batch task", setInt(1, func(c *Config) *int { return &c.BatchSize })},
-		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second {
-				return errors.New("must be a duration of at least 1s")
-			}
-			c.SendLease = d
-			return nil
-		}},
+		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", setDuration(time.Second, func(c *Config) *time.Duration { return &c.SendLease })},
+		{"reconcile-every", "30s", "how often the worker compares the queue with what the database says is still to do", setDuration(time.Second, func(c *Config) *time.Duration { return &c.ReconcileEvery })},
+		{"stale-after", "2m", "how long a running campaign may go without progress before its batches are enqueued again", setDuration(time.Second, func(c *Config) *time.Duration { return &c.StaleAfter })},
 		{"log-format", "json", "log format: json or text", oneOf([]string{"json", "text"}, func(c *Config) *string { return &c.LogFormat })},
 		{"log-level", "info", "log level: debug, info, warn or error", oneOf([]string{"debug", "info", "warn", "error"}, func(c *Config) *string { return &c.LogLevel })},
 		{"trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind your own proxy)", setBool(func(c *Config) *bool { return &c.TrustProxy })},
@@ -159,6 +156,17 @@ func setInt(minimum int, field func(*Config) *int) func(*Config, string) error {
 			return fmt.Errorf("must be an integer of at least %d", minimum)
 		}
 		*field(c) = n
+		return nil
+	}
+}
+
+func setDuration(minimum time.Duration, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minimum {
+			return fmt.Errorf("must be a duration of at least %s", minimum)
+		}
+		*field(c) = d
 		return nil
 	}
 }
