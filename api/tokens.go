@@ -1,0 +1,67 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/kirje/kirje/access"
+)
+
+func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := a.users.User(r.Context(), id); err != nil {
+		return err
+	}
+	ts, err := a.users.Tokens(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, itemsOf(ts))
+	return nil
+}
+
+// issuedToken is the one response that carries a token in plaintext.
+type issuedToken struct {
+	Secret string `json:"token"` // shown once; only its hash is stored
+	access.Token
+}
+
+func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Label string `json:"label"`
+	}
+	if err := decodeOptionalJSON(r, &in); err != nil {
+		return err
+	}
+	plain, t, err := a.users.IssueToken(r.Context(), id, in.Label)
+	if err != nil {
+		return err
+	}
+	auditDetail(r, slog.Int64("token_id_issued", t.ID))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, issuedToken{Secret: plain, Token: t})
+	return nil
+}
+
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	userID, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tokenID, err := pathID(r, "token_id")
+	if err != nil {
+		return err
+	}
+	if err := a.users.RevokeToken(r.Context(), userID, tokenID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
