@@ -55,6 +55,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes bounds a CSV import body; 0 means DefaultMaxUploadBytes.
 	MaxUploadBytes int64
+	// TrustProxy takes the client address recorded in the audit from X-Forwarded-For (its last
+	// entry, the one the single trusted reverse proxy appended) instead of the peer address.
+	TrustProxy bool
 }
 
 // API is the http.Handler New returns.
@@ -72,6 +75,7 @@ type API struct {
 	now         func() time.Time
 	maxBody     int64
 	maxUpload   int64
+	trustProxy  bool
 	mux         *http.ServeMux
 	routes      []route
 }
@@ -86,7 +90,8 @@ func New(cfg Config) http.Handler {
 		db: cfg.DB, register: register.New(cfg.DB), campaigns: campaign.New(cfg.DB),
 		suppression: cfg.Suppression, optouts: cfg.Optouts, scheduler: cfg.Scheduler,
 		tester: cfg.Tester, logger: cfg.Logger, now: cfg.Now,
-		maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, mux: http.NewServeMux(),
+		maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, trustProxy: cfg.TrustProxy,
+		mux: http.NewServeMux(),
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.NewTextHandler(io.Discard, nil))

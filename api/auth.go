@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/kirje/kirje/access"
@@ -14,7 +15,7 @@ import (
 type caller struct {
 	user  access.User
 	token access.Token
-	ip    string // the peer's address (a proxy's, behind one)
+	ip    string // see clientIP
 }
 
 type callerKey struct{}
@@ -58,7 +59,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, perm access.Perm
 		writeError(w, http.StatusForbidden, "role "+string(u.Role)+" does not grant "+string(perm), nil)
 		return caller{}, false
 	}
-	return caller{user: u, token: t, ip: peerIP(r)}, true
+	return caller{user: u, token: t, ip: clientIP(r, a.trustProxy)}, true
 }
 
 // bearer extracts the token of an "Authorization: Bearer TOKEN" header (scheme case-insensitive).
@@ -71,10 +72,25 @@ func bearer(header string) (string, bool) {
 	return token, token != ""
 }
 
-func peerIP(r *http.Request) string {
+// clientIP is where the request came from, for the audit record: the last X-Forwarded-For entry
+// when the API sits behind one trusted proxy (the entry that proxy appended; earlier ones are
+// whatever the client claimed), otherwise the connection's peer. "" when unknown.
+func clientIP(r *http.Request, trustProxy bool) string {
+	if v := r.Header.Values("X-Forwarded-For"); trustProxy && len(v) > 0 {
+		last := v[len(v)-1]
+		if i := strings.LastIndexByte(last, ','); i >= 0 {
+			last = last[i+1:]
+		}
+		if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+			return ip.Unmap().WithZone("").String()
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().WithZone("").String()
+	}
+	return ""
 }

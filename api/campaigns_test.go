@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kirje/kirje/access"
+	"github.com/kirje/kirje/api"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/internal/fixture"
 )
@@ -204,30 +207,51 @@ func TestListCampaigns(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, res.status)
 }
 
+// Test sends go through the worker's own Tester to an SMTP sink.
 func TestCampaignTestSend(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
+	e := setup(t, func(o *options) {
+		o.rcpt = func(to string) error {
+			if strings.HasPrefix(to, "refused@") {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user at smtp.internal"}
+			}
+			return nil
+		}
+	})
 	c := fixture.Campaign(t, e.db.Pool, fixture.Brand(t, e.db.Pool, "kone"), "")
 	path := fmt.Sprintf("/api/v1/campaigns/%d/test", c.ID)
-	res := e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{"Me@Kone.Example"}})
+	res := e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{"Me@Kone.Example", "you@kone.example"}})
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-	require.Len(t, e.tester.calls(), 1)
-	assert.Equal(t, testSend{c.ID, []string{"me@kone.example"}}, e.tester.calls()[0])
+	require.Len(t, e.sink.To("me@kone.example"), 1)
+	require.Len(t, e.sink.To("you@kone.example"), 1)
+	assert.Contains(t, e.sink.To("me@kone.example")[0].Header("Subject"), "[TEST]")
+	counts, err := campaign.LedgerCounts(e.ctx, e.db.Pool, c.ID)
+	require.NoError(t, err)
+	assert.Zero(t, counts.Audience, "test sends are not campaign sends")
 
-	res = e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{"me@kone.example", "nope"}})
-	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
-	_, details := res.errorBody(t)
-	assert.Equal(t, "to[1]", details["field"])
-	res = e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{}})
-	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	for _, tt := range []struct {
+		body   any
+		status int
+		field  string
+	}{
+		{map[string]any{"to": []string{"me@kone.example", "nope"}}, http.StatusUnprocessableEntity, "to[1]"},
+		{map[string]any{"to": []string{}}, http.StatusUnprocessableEntity, "to"},
+		{map[string]any{"to": make([]string, api.MaxTestRecipients+1)}, http.StatusUnprocessableEntity, "to"},
+		{map[string]any{"too": []string{"me@kone.example"}}, http.StatusBadRequest, ""},
+	} {
+		res = e.as(t, access.RoleMarketer, http.MethodPost, path, tt.body)
+		assert.Equal(t, tt.status, res.status, "%v: %s", tt.body, res.body)
+		if _, details := res.errorBody(t); tt.field != "" {
+			assert.Equal(t, tt.field, details["field"])
+		}
+	}
 	res = e.as(t, access.RoleMarketer, http.MethodPost, "/api/v1/campaigns/999999/test", map[string]any{"to": []string{"me@kone.example"}})
 	assert.Equal(t, http.StatusNotFound, res.status)
-	assert.Len(t, e.tester.calls(), 1, "refused requests send nothing")
+	assert.EqualValues(t, 2, e.sink.Accepted(), "refused requests send nothing")
 
-	e.tester.fail(errors.New("550 relay denied at smtp.internal:25"))
-	res = e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{"me@kone.example"}})
-	assert.Equal(t, http.StatusBadGateway, res.status)
+	res = e.as(t, access.RoleMarketer, http.MethodPost, path, map[string]any{"to": []string{"refused@kone.example"}})
+	assert.Equal(t, http.StatusBadGateway, res.status, "%s", res.body)
 	msg, _ := res.errorBody(t)
 	assert.NotContains(t, msg, "smtp.internal")
-	assert.Contains(t, e.logs.String(), "smtp.internal")
+	assert.Contains(t, e.logs.String(), "smtp.internal", "the reason is in the log")
 }

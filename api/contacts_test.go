@@ -121,9 +121,11 @@ func TestRectifyContact(t *testing.T) {
 	assert.Equal(t, "Korhonen", stored.LastName)
 
 	audit := e.logs.records(t, "audit")
-	require.NotEmpty(t, audit)
-	last := audit[len(audit)-1]
+	require.Len(t, audit, 1, "refused requests are not audited")
+	last := audit[0]
 	assert.Equal(t, "contact.rectify", last["action"])
+	assert.Equal(t, "127.0.0.1", last["ip"])
+	assert.NotZero(t, last["token_id"])
 	assert.Equal(t, "staff-privacy", last["user"])
 	assert.Equal(t, fmt.Sprint(c.ID), last["id"])
 	assert.Equal(t, []any{"last_name"}, last["changed"])

@@ -52,9 +52,10 @@ func errorTable() []errorStatus {
 // requestError is a problem the API finds in the request itself: malformed JSON, an unknown
 // field, a bad parameter (400), or a content type it does not take (415).
 type requestError struct {
-	status  int
-	msg     string
-	details any
+	status    int
+	msg       string
+	details   any
+	emptyBody bool // the body was empty: fine where it is optional
 }
 
 func (e *requestError) Error() string { return e.msg }

@@ -51,13 +51,11 @@ func decodeJSON(r *http.Request, v any) error {
 func decodeOptionalJSON(r *http.Request, v any) error {
 	err := decodeJSON(r, v)
 	var re *requestError
-	if errors.As(err, &re) && re.msg == msgEmptyBody {
+	if errors.As(err, &re) && re.emptyBody {
 		return nil
 	}
 	return err
 }
-
-const msgEmptyBody = "the body is empty: a JSON object is expected"
 
 func jsonError(err error) error {
 	var (
@@ -69,7 +67,7 @@ func jsonError(err error) error {
 	case errors.As(err, &tooLarge):
 		return err
 	case errors.Is(err, io.EOF):
-		return badRequest(msgEmptyBody)
+		return &requestError{status: http.StatusBadRequest, msg: "the body is empty: a JSON object is expected", emptyBody: true}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("the body ends in the middle of a JSON value")
 	case errors.As(err, &syntax):

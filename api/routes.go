@@ -94,6 +94,7 @@ func (a *API) mount(rt route) {
 	}
 	a.mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		w.Header().Set("Cache-Control", "no-store") // answers hold personal data and secrets
 		c, ok := a.authorize(w, r, rt.perm)
 		if !ok {
 			return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,12 @@ import (
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/internal/pgtest"
 	"github.com/kirje/kirje/internal/redistest"
+	"github.com/kirje/kirje/internal/smtptest"
+	"github.com/kirje/kirje/mailer"
 	"github.com/kirje/kirje/optout"
 	"github.com/kirje/kirje/suppression"
+	"github.com/kirje/kirje/token"
+	"github.com/kirje/kirje/worker"
 )
 
 // env is one test's API on its own schema and Redis prefix, with a user and token per role.
@@ -28,10 +33,11 @@ type env struct {
 	ctx     context.Context
 	db      *pgtest.DB
 	list    *suppression.List
+	redis   *redistest.Redis
 	handler http.Handler
 	srv     *httptest.Server
 	sched   *recordingScheduler
-	tester  *recordingTester
+	sink    *smtptest.Sink // where test sends go
 	logs    *syncBuffer
 	users   map[access.Role]access.User
 	tokens  map[access.Role]string
@@ -39,7 +45,9 @@ type env struct {
 
 type options struct {
 	maxBody, maxUpload int64
-	redisURL           string // a Redis that is down, for 503 tests
+	redisURL           string                // a Redis that is down, for 503 tests
+	realQueue          bool                  // the worker's Scheduler on the test's Redis instead of a recorder
+	rcpt               func(to string) error // the SMTP sink's answer to RCPT TO
 }
 
 func setup(t *testing.T, opts ...func(*options)) *env {
@@ -48,9 +56,9 @@ func setup(t *testing.T, opts ...func(*options)) *env {
 	for _, f := range opts {
 		f(&o)
 	}
-	e := &env{ctx: context.Background(), db: pgtest.New(t), sched: &recordingScheduler{},
-		tester: &recordingTester{}, logs: &syncBuffer{}}
+	e := &env{ctx: context.Background(), db: pgtest.New(t), sched: &recordingScheduler{}, logs: &syncBuffer{}}
 	rd := redistest.New(t)
+	e.redis = rd
 	cfg := suppression.Config{RedisURL: rd.URL, Prefix: rd.Prefix}
 	if o.redisURL != "" {
 		cfg.RedisURL = o.redisURL
@@ -62,9 +70,15 @@ func setup(t *testing.T, opts ...func(*options)) *env {
 		require.NoError(t, list.EnsureReady(e.ctx))
 	}
 	e.list = list
+	var sched api.Scheduler = e.sched
+	if o.realQueue {
+		ws := worker.NewScheduler(e.db.Pool, rd.Client, rd.Prefix)
+		t.Cleanup(func() { _ = ws.Close() })
+		sched = ws
+	}
 	e.handler = api.New(api.Config{
 		DB: e.db.Pool, Suppression: list, Optouts: optout.New(e.db.Pool, list),
-		Scheduler: e.sched, Tester: e.tester, MaxBodyBytes: o.maxBody, MaxUploadBytes: o.maxUpload,
+		Scheduler: sched, Tester: e.tester(t, o.rcpt), MaxBodyBytes: o.maxBody, MaxUploadBytes: o.maxUpload,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	e.srv = httptest.NewServer(e.handler)
@@ -175,22 +189,20 @@ func (s *recordingScheduler) Resumed(_ context.Context, c campaign.Campaign) err
 	return s.err
 }
 
-type testSend struct {
-	campaignID int64
-	to         []string
-}
-
-type recordingTester struct {
-	mu    sync.Mutex
-	sends []testSend
-	err   error
-}
-
-func (s *recordingTester) SendTest(_ context.Context, campaignID int64, to []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sends = append(s.sends, testSend{campaignID, to})
-	return s.err
+// tester is the worker's own test sender, relaying to an in-process SMTP sink.
+func (e *env) tester(t *testing.T, rcpt func(string) error) api.TestSender {
+	t.Helper()
+	e.sink = smtptest.Start(t, smtptest.Options{Rcpt: rcpt})
+	relay, err := mailer.ParseRelay("default", "smtp://"+e.sink.Addr+"?pool=2")
+	require.NoError(t, err)
+	pool := mailer.NewPool(relay, nil)
+	t.Cleanup(func() { _ = pool.Close() })
+	keys, err := token.NewKeyring(1, map[byte][]byte{1: []byte("0123456789abcdef0123456789abcdef")})
+	require.NoError(t, err)
+	base, err := url.Parse("https://t.kirje.test")
+	require.NoError(t, err)
+	return worker.NewTester(e.db.Pool, map[string]*mailer.Pool{"default": pool},
+		token.Links{Base: base, Keys: keys}, "bounce.kirje.test")
 }
 
 // syncBuffer collects log output written from handler goroutines.
@@ -237,11 +249,3 @@ func (s *recordingScheduler) calls() (scheduled, resumed []campaign.Campaign) {
 }
 
 func (s *recordingScheduler) fail(err error) { s.mu.Lock(); defer s.mu.Unlock(); s.err = err }
-
-func (s *recordingTester) calls() []testSend {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]testSend(nil), s.sends...)
-}
-
-func (s *recordingTester) fail(err error) { s.mu.Lock(); defer s.mu.Unlock(); s.err = err }

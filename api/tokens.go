@@ -45,7 +45,6 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	auditDetail(r, slog.Int64("token_id_issued", t.ID))
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, issuedToken{Secret: plain, Token: t})
 	return nil
 }
