@@ -18,11 +18,14 @@ var swapScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= KEYS[4] then
   return redis.error_reply('KIRJE_LOST_LOCK suppression rebuild lock lost')
 end
+-- The old set is renamed away and UNLINKed: freed in the background, not while Redis blocks.
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[4] .. ':old')
+  redis.call('UNLINK', KEYS[4] .. ':old')
+end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   redis.call('RENAME', KEYS[4], KEYS[1])
   redis.call('PERSIST', KEYS[1])
-else
-  redis.call('DEL', KEYS[1])
 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[2])
@@ -31,7 +34,7 @@ return redis.call('SCARD', KEYS[1])`)
 // abandonScript releases the lock if it is still ours and drops the temporary set.
 var abandonScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) == KEYS[1] then redis.call('DEL', KEYS[2]) end
-redis.call('DEL', KEYS[1])
+redis.call('UNLINK', KEYS[1])
 return 1`)
 
 // Rebuild builds the mirror anew from PostgreSQL and marks it ready for the Redis process that
