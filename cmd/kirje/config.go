@@ -193,3 +193,22 @@ func oneOf(allowed []string, field func(*Config) *string) func(*Config, string) 
 		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
 	}
 }
+
+// configFromEnv builds a Config from environment variables alone (defaults for the rest), for
+// tests and tools that start Kirje's parts without a command line.
+func configFromEnv(getenv func(string) string) (Config, error) {
+	var c Config
+	for _, s := range settingsTable() {
+		v := getenv(s.env())
+		if v == "" {
+			v = s.def
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, fmt.Errorf("%s: %w", s.env(), err)
+		}
+	}
+	return c, nil
+}

@@ -62,10 +62,11 @@ func newStack(t *testing.T, sinkOpts smtptest.Options, extraEnv ...string) *stac
 	return s
 }
 
-// getenv is the stack's environment for an in-process run().
+// getenv is the stack's environment for an in-process run(); a later entry overrides an
+// earlier one, as in a process environment.
 func (s *stack) getenv(name string) string {
-	for _, kv := range s.env {
-		if k, v, _ := strings.Cut(kv, "="); k == name {
+	for i := len(s.env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(s.env[i], "="); k == name {
 			return v
 		}
 	}
