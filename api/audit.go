@@ -8,10 +8,11 @@ import (
 )
 
 // The audit seam. Every route whose table row names an audit action reaches audit once it has
-// succeeded, with who (user and token), from where (peer address), what (the action and the
-// route's path values) and whatever detail the handler added with auditDetail. Until the audit
-// log of issue 5 exists (an append-only table in package access), the record goes to the log at
-// Info with message "audit"; writing it to that table is a change to this file alone.
+// succeeded (status below 400), with who (user and token), from where (client address), what
+// (the action, and the route's path values as group "target") and whatever detail the handler
+// added with auditDetail. Until the audit log of issue 5 exists (an append-only table in package
+// access), the record goes to the log at Info with message "audit"; writing it to that table is a
+// change to this file alone.
 
 type auditKey struct{}
 
@@ -42,8 +43,12 @@ func (a *API) audit(r *http.Request, rt route, c caller, n *auditNote) {
 		slog.Int64("token_id", c.token.ID), slog.String("ip", c.ip),
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 	}
+	var target []any
 	for _, m := range wildcard.FindAllStringSubmatch(rt.pattern, -1) {
-		attrs = append(attrs, slog.String(m[1], r.PathValue(m[1])))
+		target = append(target, slog.String(m[1], r.PathValue(m[1])))
+	}
+	if len(target) > 0 {
+		attrs = append(attrs, slog.Group("target", target...))
 	}
 	attrs = append(attrs, n.attrs...)
 	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "audit", attrs...)

@@ -127,7 +127,7 @@ func TestRectifyContact(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", last["ip"])
 	assert.NotZero(t, last["token_id"])
 	assert.Equal(t, "staff-privacy", last["user"])
-	assert.Equal(t, fmt.Sprint(c.ID), last["id"])
+	assert.Equal(t, fmt.Sprint(c.ID), last["target"].(map[string]any)["id"])
 	assert.Equal(t, []any{"last_name"}, last["changed"])
 }
 

@@ -98,7 +98,7 @@ func TestSuppressionsAddListRemove(t *testing.T) {
 	}
 	require.NotNil(t, removal, "the removal is audited")
 	assert.Equal(t, "staff-admin", removal["user"])
-	assert.Equal(t, fmt.Sprint(addr.ID), removal["id"])
+	assert.Equal(t, fmt.Sprint(addr.ID), removal["target"].(map[string]any)["id"])
 }
 
 func TestSuppressionsImportExport(t *testing.T) {

@@ -44,7 +44,7 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("token_id_issued", t.ID))
+	auditDetail(r, slog.Int64("issued_token_id", t.ID))
 	writeJSON(w, http.StatusCreated, issuedToken{Secret: plain, Token: t})
 	return nil
 }
