@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kirje/kirje/api"
 	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/optout"
 	"github.com/kirje/kirje/tracking"
@@ -80,14 +83,26 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 		rec.Close()
 		return nil, nil, err
 	}
+	optouts := optout.New(a.db, a.supp)
+	var tester api.TestSender
+	if len(a.relays) > 0 {
+		tester = worker.NewTester(a.db, a.relays, a.links, a.mailDomain())
+	}
+	scheduler := worker.NewScheduler(a.db, a.rdb, a.cfg.Namespace)
 	mux := http.NewServeMux()
 	prefix := strings.TrimSuffix(a.cfg.PublicURL.Path, "/")
 	for _, p := range []string{"/o/", "/c/", "/u/"} {
 		mux.Handle(prefix+p, http.StripPrefix(prefix, trk))
 	}
+	mux.Handle("/api/", api.New(api.Config{
+		DB: a.db, Suppression: a.supp, Optouts: optouts, Scheduler: scheduler, Tester: tester,
+		Logger: a.logger, TrustProxy: a.cfg.TrustProxy,
+	}))
+	redisOpts, _ := redis.ParseURL(a.cfg.RedisURL) // parsed before, in openApp
+	mux.Handle(queueUIPath+"/", queueUI(a.db, redisOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
-	return mux, rec.Close, nil
+	return mux, func() { rec.Close(); _ = scheduler.Close() }, nil
 }
 
 // opsRoutes adds /healthz (the process answers), /readyz (PostgreSQL and Redis answer) and
@@ -152,6 +167,10 @@ func (a *App) serveOps(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	a.opsRoutes(mux)
+	// The worker's operations port is internal: it also carries the Go profiler.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return serveHTTP(ctx, ln, mux, a.logger)
 }
 

@@ -35,6 +35,11 @@ func commands() []*command {
 		suppressionsListCommand(),
 		suppressionsImportCommand(),
 		suppressionsExportCommand(),
+		usersAddCommand(),
+		usersListCommand(),
+		usersTokenCommand(),
+		usersRevokeCommand(),
+		usersDisableCommand(),
 	}
 }
 

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/kirje/kirje/access"
+)
+
+func usersAddCommand() *command {
+	return &command{
+		name:     "users add",
+		args:     "NAME",
+		summary:  "add a named staff user with a role: admin, marketer, analyst or privacy",
+		settings: adminSettings(),
+		required: []string{"database-url"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			role := fs.String("role", "", "admin, marketer, analyst or privacy")
+			token := fs.Bool("token", false, "also issue an API token and print it (shown once)")
+			asJSON := fs.Bool("json", false, "print JSON")
+			return func(ctx context.Context, e *env, args []string) error {
+				if len(args) != 1 {
+					return usagef("give one user name")
+				}
+				r, err := access.ParseRole(*role)
+				if err != nil {
+					return usagef("--role: %v", err)
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				store := access.New(db)
+				u, err := store.CreateUser(ctx, args[0], r)
+				if err != nil {
+					return accessError(err)
+				}
+				out := map[string]any{"user": u}
+				if *token {
+					plain, tok, err := store.IssueToken(ctx, u.ID, "created with the user")
+					if err != nil {
+						return accessError(err)
+					}
+					out["token"], out["token_id"] = plain, tok.ID
+				}
+				if *asJSON {
+					return printJSON(e.stdout, out)
+				}
+				fmt.Fprintf(e.stdout, "user %d %s (%s) added\n", u.ID, u.Name, u.Role)
+				if *token {
+					fmt.Fprintf(e.stdout, "API token (shown only now): %s\n", out["token"])
+				}
+				return nil
+			}
+		},
+	}
+}
+
+func usersListCommand() *command {
+	return &command{
+		name:     "users list",
+		summary:  "list staff users and their roles",
+		settings: adminSettings(),
+		required: []string{"database-url"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			asJSON := fs.Bool("json", false, "print JSON")
+			return func(ctx context.Context, e *env, args []string) error {
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				users, err := access.New(db).Users(ctx)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return printJSON(e.stdout, users)
+				}
+				var rows [][]string
+				for _, u := range users {
+					state := "active"
+					if u.Disabled {
+						state = "disabled"
+					}
+					rows = append(rows, []string{fmt.Sprint(u.ID), u.Name, string(u.Role), state})
+				}
+				table(e.stdout, []string{"ID", "NAME", "ROLE", "STATE"}, rows)
+				return nil
+			}
+		},
+	}
+}
+
+func usersTokenCommand() *command {
+	return &command{
+		name:     "users token",
+		args:     "NAME",
+		summary:  "issue an API token for a user (printed once; only its hash is stored)",
+		settings: adminSettings(),
+		required: []string{"database-url"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			label := fs.String("label", "", "what the token is for, e.g. \"CRM integration\"")
+			return func(ctx context.Context, e *env, args []string) error {
+				if len(args) != 1 {
+					return usagef("give one user name")
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				store := access.New(db)
+				u, err := store.UserByName(ctx, args[0])
+				if err != nil {
+					return accessError(err)
+				}
+				plain, tok, err := store.IssueToken(ctx, u.ID, *label)
+				if err != nil {
+					return accessError(err)
+				}
+				fmt.Fprintf(e.stdout, "token %d for %s (shown only now):\n%s\n", tok.ID, u.Name, plain)
+				return nil
+			}
+		},
+	}
+}
+
+func usersRevokeCommand() *command {
+	return &command{
+		name:     "users revoke",
+		args:     "NAME TOKEN_ID",
+		summary:  "revoke one of a user's API tokens",
+		settings: adminSettings(),
+		required: []string{"database-url"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *env, args []string) error {
+				if len(args) != 2 {
+					return usagef("give a user name and a token ID")
+				}
+				var id int64
+				if _, err := fmt.Sscan(args[1], &id); err != nil {
+					return usagef("token ID %q is not a number", args[1])
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				store := access.New(db)
+				u, err := store.UserByName(ctx, args[0])
+				if err != nil {
+					return accessError(err)
+				}
+				if err := store.RevokeToken(ctx, u.ID, id); err != nil {
+					return accessError(err)
+				}
+				fmt.Fprintln(e.stdout, "revoked")
+				return nil
+			}
+		},
+	}
+}
+
+func usersDisableCommand() *command {
+	return &command{
+		name:     "users disable",
+		args:     "NAME",
+		summary:  "disable a user: their tokens stop working at once",
+		settings: adminSettings(),
+		required: []string{"database-url"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *env, args []string) error {
+				if len(args) != 1 {
+					return usagef("give one user name")
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				store := access.New(db)
+				u, err := store.UserByName(ctx, args[0])
+				if err == nil {
+					_, err = store.DisableUser(ctx, u.ID)
+				}
+				if err != nil {
+					return accessError(err)
+				}
+				fmt.Fprintf(e.stdout, "user %s disabled\n", u.Name)
+				return nil
+			}
+		},
+	}
+}
