@@ -35,7 +35,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Migr
 	}
 	h := fnv.New64a()
 	h.Write([]byte("kirje/migrate/" + schema))
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() &^ (1 << 63))), lock.WithLockTimeout(1, 300))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()&^(1<<63))), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("pg: migrate: locker: %w", err)
 	}
