@@ -2,15 +2,12 @@ package suppression
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Check says whether a marketing message for brandID (0: no brand) may go to address. The worker
-// calls it immediately before every SMTP transaction. It costs one Redis round trip: the mirror's
-// ready marker and the membership of the address's hash and domain in every scope that applies.
+// calls it immediately before every SMTP transaction. It costs one Redis command (SMISMEMBER):
+// the mirror's ready marker and the address's hash and domain in every scope that applies.
 //
 // It fails closed: when Redis cannot be reached, or the mirror is not built, or was built on a
 // Redis process that has since restarted (its marker names another run_id), it returns an error
@@ -63,34 +60,34 @@ func (l *List) CheckMany(ctx context.Context, brandID int64, addrs []string) ([]
 	return out, nil
 }
 
-// lookup asks, in one pipeline, for the ready marker and the membership of members. The marker
-// is compared with the run_id recorded after the pipeline returned: a command that reached a
-// restarted server did so on a new connection, whose OnConnect hook recorded the new run_id
-// before the command was sent.
+// lookup asks, in one SMISMEMBER, for the ready marker of the Redis process the List believes
+// it talks to and for members. If the command reached another process (Redis restarted), it did
+// so on a new connection, whose OnConnect hook recorded the new run_id before the command was
+// sent: so a run_id that changed during the call means the answer cannot be trusted.
 func (l *List) lookup(ctx context.Context, members []string) ([]bool, error) {
 	l.stats.checks.Add(1)
-	args := make([]any, len(members))
-	for i, m := range members {
-		args[i] = m
-	}
-	pipe := l.rdb.Pipeline()
-	marker := pipe.Get(ctx, l.keys.ready)
-	isMember := pipe.SMIsMember(ctx, l.keys.set, args...)
-	_, err := pipe.Exec(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, l.unavailable(fmt.Errorf("%w: %w", ErrUnavailable, err))
-	}
 	runID := l.currentRunID()
-	if m := marker.Val(); m == "" || m != runID {
-		l.requestVerify()
-		return nil, l.unavailable(fmt.Errorf("%w: mirror not built for this Redis process (marker %q, run_id %q)",
-			ErrUnavailable, m, runID))
+	if runID == "" { // no connection yet: make one, which records the run_id
+		if err := l.rdb.Ping(ctx).Err(); err != nil {
+			return nil, l.unavailable(fmt.Errorf("%w: %w", ErrUnavailable, err))
+		}
+		runID = l.currentRunID()
 	}
-	found, err := isMember.Result()
-	if err != nil || len(found) != len(members) {
+	args := make([]any, 1, len(members)+1)
+	args[0] = readyMember(runID)
+	for _, m := range members {
+		args = append(args, m)
+	}
+	found, err := l.rdb.SMIsMember(ctx, l.keys.set, args...).Result()
+	if err != nil || len(found) != len(args) {
 		return nil, l.unavailable(fmt.Errorf("%w: SMISMEMBER: %v", ErrUnavailable, err))
 	}
-	return found, nil
+	if now := l.currentRunID(); !found[0] || now != runID {
+		l.requestVerify()
+		return nil, l.unavailable(fmt.Errorf("%w: mirror not built for this Redis process (run_id %s)",
+			ErrUnavailable, now))
+	}
+	return found[1:], nil
 }
 
 func (l *List) unavailable(err error) error {

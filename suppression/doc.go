@@ -14,14 +14,19 @@
 //
 // # The mirror
 //
-// One Redis set holds one member per entry (see members.go), so Check asks about an address in
-// every scope with one SMISMEMBER, pipelined with a GET of the ready marker: one round trip.
-// The marker holds the run_id of the Redis process the mirror was built on. The List's Redis
-// client reads run_id (INFO server) in an OnConnect hook on every new connection; a command that
-// reaches a restarted server does so on a new connection, so when the pipeline returns, the
-// recorded run_id names the server that answered. A marker that is missing or names another
-// run_id means the mirror was never built, was flushed, or Redis restarted, perhaps restoring an
-// older snapshot: Check fails closed with ErrUnavailable and signals Run to rebuild.
+// One Redis set holds one member per entry (see members.go), plus a ready marker member
+// "r:<run_id>" naming the Redis process the set was built on. Check asks about an address in
+// every scope and about the marker of the process it believes it talks to in one SMISMEMBER:
+// one command, one round trip. The List's Redis client reads run_id (INFO server) in an
+// OnConnect hook on every new connection; a command that reaches a restarted server does so on a
+// new connection, so if the recorded run_id changed while the command ran, the answer came from
+// another process and is not trusted. A marker that is missing or names another run_id means the
+// set was never built, was flushed or evicted (the marker goes with it), or Redis restarted,
+// perhaps restoring an older snapshot: Check fails closed with ErrUnavailable and wakes Run.
+//
+// The marker lives inside the set rather than in a key of its own so that it cannot outlive the
+// set (an evicted or deleted set is never read as an empty list), and so that Check is a single
+// command instead of a pipeline, measured to cost noticeably less. SCARD is therefore count(*)+1.
 //
 // # Writes, and why none is lost
 //
@@ -46,20 +51,20 @@
 //     back) before the snapshot of step 3 is taken.
 //  3. The rows are streamed (one query, bounded memory) into the temporary set in chunks; each
 //     chunk also renews the lock.
-//  4. One script renames the temporary set over the live one, sets the marker to the run_id and
-//     releases the lock, atomically.
+//  4. One script adds the marker for the run_id to the temporary set, renames it over the live
+//     one and releases the lock, atomically.
 //
 // A rebuild whose lock expired (a paused process) or whose Redis restarted meanwhile fails and
-// leaves the marker alone or stale, so Check keeps failing closed until a rebuild succeeds.
+// leaves no marker or a stale one, so Check keeps failing closed until a rebuild succeeds.
 //
-// Verify compares count(*) with SCARD. They can differ for a moment while an Add is between its
+// Verify compares count(*) with SCARD less the marker. They can differ for a moment while an Add is between its
 // mirror write and its commit, so a difference is confirmed under the exclusive barrier before it
 // rebuilds. Run, in the worker, calls Verify at start, every VerifyInterval, and as soon as a
 // Check saw an unready mirror (signalled on a channel, not by polling Redis); Verify rebuilds an
 // unready mirror through EnsureReady.
 //
-// Redis must not evict the mirror's keys: run it with maxmemory-policy noeviction (asynq needs
-// that too; Rebuild logs a warning otherwise). An evicted set with a surviving marker would be
-// caught only by the next Verify. The mirror needs one Redis (standalone, or Sentinel-managed):
-// its scripts reach the rebuild's temporary key by name, which Redis Cluster does not allow.
+// Redis should not evict: run it with maxmemory-policy noeviction (asynq needs that too;
+// Rebuild logs a warning otherwise). An evicted mirror fails closed until rebuilt, which stops
+// sending. The mirror needs one Redis (standalone, or Sentinel-managed): its scripts reach the
+// rebuild's temporary key by name, which Redis Cluster does not allow.
 package suppression

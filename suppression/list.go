@@ -54,12 +54,12 @@ type List struct {
 
 // keys are the mirror's Redis keys. The {suppression} hash tag keeps them in one cluster slot.
 type keys struct {
-	set, ready, lock, tmpPrefix string
+	set, lock, tmpPrefix string
 }
 
 func newKeys(prefix string) keys {
 	p := prefix + "{suppression}:"
-	return keys{set: p + "set", ready: p + "ready", lock: p + "rebuild", tmpPrefix: p + "tmp:"}
+	return keys{set: p + "set", lock: p + "rebuild", tmpPrefix: p + "tmp:"}
 }
 
 // New returns a List on pool and its own Redis client built from cfg. It does not contact Redis:

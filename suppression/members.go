@@ -13,12 +13,16 @@ import (
 //	"a<brand>:"+hash    address, one brand
 //	"d:"+domain         whole domain, all marketing
 //	"d<brand>:"+domain  whole domain, one brand
+//	"r:"+run_id         the ready marker: the set was built on the Redis process with this run_id
 //
-// Brand IDs are positive, so "a:" and "a7:" never collide.
+// Brand IDs are positive, so "a:" and "a7:" never collide. The marker is the one member that is
+// not an entry, so SCARD is count(*) + 1 when the two agree.
 
 func addressMember(hash []byte, brandID int64) string {
 	return scoped('a', brandID) + string(hash)
 }
+
+func readyMember(runID string) string { return "r:" + runID }
 
 func domainMember(domain string, brandID int64) string {
 	return scoped('d', brandID) + domain

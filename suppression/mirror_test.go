@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,9 +18,29 @@ import (
 	"github.com/kirje/kirje/suppression"
 )
 
-// The mirror's keys, as the package names them under a prefix.
-func readyKey(prefix string) string { return prefix + "{suppression}:ready" }
-func setKey(prefix string) string   { return prefix + "{suppression}:set" }
+// setKey is the mirror set's key, as the package names it under a prefix.
+func setKey(prefix string) string { return prefix + "{suppression}:set" }
+
+// serverRunID is the run_id of the Redis server c talks to.
+func serverRunID(t testing.TB, c *redis.Client) string {
+	t.Helper()
+	info, err := c.Info(context.Background(), "server").Result()
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(info, "run_id:")
+	require.True(t, ok)
+	id, _, _ := strings.Cut(rest, "\r\n")
+	return id
+}
+
+// replaceMarker takes the mirror's ready marker away and, unless runID is "", puts one for runID.
+func replaceMarker(t testing.TB, b bundle, runID string) {
+	t.Helper()
+	key := setKey(b.redis.Prefix)
+	require.NoError(t, b.redis.Client.SRem(b.ctx, key, "r:"+serverRunID(t, b.redis.Client)).Err())
+	if runID != "" {
+		require.NoError(t, b.redis.Client.SAdd(b.ctx, key, "r:"+runID).Err())
+	}
+}
 
 func requireUnavailable(t *testing.T, l *suppression.List, addr string) {
 	t.Helper()
@@ -33,15 +54,19 @@ func requireUnavailable(t *testing.T, l *suppression.List, addr string) {
 func TestCheckFailsClosed(t *testing.T) {
 	t.Parallel()
 	tests := map[string]func(t *testing.T, b bundle){
-		"never built": func(t *testing.T, b bundle) {
-			b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix), setKey(b.redis.Prefix))
+		// Never built, flushed or evicted: the marker goes with the set.
+		"set lost": func(t *testing.T, b bundle) {
+			require.NoError(t, b.redis.Client.Del(b.ctx, setKey(b.redis.Prefix)).Err())
 		},
-		"marker lost": func(t *testing.T, b bundle) {
-			b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix))
-		},
+		"marker lost": func(t *testing.T, b bundle) { replaceMarker(t, b, "") },
 		// Redis restarted and restored an older snapshot: the marker names another run_id.
 		"marker of another process": func(t *testing.T, b bundle) {
-			b.redis.Client.Set(b.ctx, readyKey(b.redis.Prefix), "0123456789abcdef0123456789abcdef01234567", 0)
+			replaceMarker(t, b, "0123456789abcdef0123456789abcdef01234567")
+		},
+		// Entries were added after the set was lost: the set exists again, without a marker.
+		"set lost, then written": func(t *testing.T, b bundle) {
+			require.NoError(t, b.redis.Client.Del(b.ctx, setKey(b.redis.Prefix)).Err())
+			b.add(t, suppression.Input{Address: "later@example.fi"})
 		},
 	}
 	for name, breakIt := range tests {
@@ -138,7 +163,7 @@ func TestOneRebuildAtATime(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.seed(t, 20_000)
-	b.redis.Client.Del(b.ctx, readyKey(b.redis.Prefix))
+	replaceMarker(t, b, "")
 	lists := []*suppression.List{b.list, b.newList(t), b.newList(t)}
 	before := b.list.Stats().Rebuilds // setup built the mirror once
 
@@ -177,7 +202,7 @@ func TestRunRebuildsWhenCheckSeesAStaleMirror(t *testing.T) {
 	go func() { ran <- l.Run(ctx) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-ran) })
 
-	require.NoError(t, b.redis.Client.Set(b.ctx, readyKey(b.redis.Prefix), "old-run-id", 0).Err())
+	replaceMarker(t, b, "old-run-id")
 	requireUnavailable(t, l, "stop@example.fi")
 	require.Eventually(t, func() bool {
 		v, err := l.Check(b.ctx, 0, "stop@example.fi")

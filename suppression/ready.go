@@ -91,7 +91,7 @@ func (l *List) countsIn(ctx context.Context, tx pgx.Tx) (rows, members int64, er
 	if members, err = l.rdb.SCard(ctx, l.keys.set).Result(); err != nil {
 		return 0, 0, fmt.Errorf("suppression: verify: %w: %w", ErrUnavailable, err)
 	}
-	return rows, members, nil
+	return rows, members - 1, nil // less the ready marker
 }
 
 // Run keeps the mirror ready until ctx ends, for the worker: it runs Verify (which rebuilds an

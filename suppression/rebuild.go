@@ -4,32 +4,29 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// swapScript makes the temporary set (KEYS[4]) the live one (KEYS[1]), marks the mirror ready
-// for run_id ARGV[1] (KEYS[3]) and releases the lock (KEYS[2]), all at once, so no Check and no
-// mirror write sees a state in between.
+// swapScript marks the temporary set (KEYS[3]) ready for run_id ARGV[1], makes it the live one
+// (KEYS[1]) and releases the lock (KEYS[2]), all at once, so no Check and no mirror write sees a
+// state in between. It returns the number of entries (members less the marker).
 var swapScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= KEYS[4] then
+if redis.call('GET', KEYS[2]) ~= KEYS[3] then
   return redis.error_reply('KIRJE_LOST_LOCK suppression rebuild lock lost')
 end
+redis.call('SADD', KEYS[3], 'r:' .. ARGV[1])
 -- The old set is renamed away and UNLINKed: freed in the background, not while Redis blocks.
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('RENAME', KEYS[1], KEYS[4] .. ':old')
-  redis.call('UNLINK', KEYS[4] .. ':old')
+  redis.call('RENAME', KEYS[1], KEYS[3] .. ':old')
+  redis.call('UNLINK', KEYS[3] .. ':old')
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('RENAME', KEYS[4], KEYS[1])
-  redis.call('PERSIST', KEYS[1])
-end
-redis.call('SET', KEYS[3], ARGV[1])
+redis.call('RENAME', KEYS[3], KEYS[1])
+redis.call('PERSIST', KEYS[1])
 redis.call('DEL', KEYS[2])
-return redis.call('SCARD', KEYS[1])`)
+return redis.call('SCARD', KEYS[1]) - 1`)
 
 // abandonScript releases the lock if it is still ours and drops the temporary set.
 var abandonScript = redis.NewScript(`
@@ -81,7 +78,7 @@ func (l *List) rebuild(ctx context.Context, ifUnready bool) (n int64, done bool,
 	if err := l.fill(ctx, tmp); err != nil {
 		return 0, false, fmt.Errorf("suppression: rebuild: %w", err)
 	}
-	n, err = swapScript.Run(ctx, l.rdb, []string{l.keys.set, l.keys.lock, l.keys.ready, tmp}, runID).Int64()
+	n, err = swapScript.Run(ctx, l.rdb, []string{l.keys.set, l.keys.lock, tmp}, runID).Int64()
 	if err != nil {
 		return 0, false, fmt.Errorf("suppression: rebuild: swap: %w", err)
 	}
@@ -96,8 +93,8 @@ func (l *List) rebuild(ctx context.Context, ifUnready bool) (n int64, done bool,
 	return n, done, nil
 }
 
-// warnIfEvicting logs when Redis may evict keys, which could drop the mirror set while its
-// marker survives (caught then only by the next Verify). CONFIG may be disabled: then it is quiet.
+// warnIfEvicting logs when Redis may evict keys: an evicted mirror fails closed, which stops
+// sending until the next rebuild. CONFIG may be disabled: then it is quiet.
 func (l *List) warnIfEvicting(ctx context.Context) {
 	policy, err := l.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
 	if err == nil && policy["maxmemory-policy"] != "" && policy["maxmemory-policy"] != "noeviction" {
@@ -112,14 +109,17 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// isReady reports whether the mirror's marker names the Redis process now serving.
+// isReady reports whether the mirror holds the ready marker of the Redis process now serving.
 func (l *List) isReady(ctx context.Context) (bool, error) {
-	m, err := l.rdb.Get(ctx, l.keys.ready).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
+	if l.currentRunID() == "" {
+		if err := l.rdb.Ping(ctx).Err(); err != nil {
+			return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 	}
+	runID := l.currentRunID()
+	ok, err := l.rdb.SIsMember(ctx, l.keys.set, readyMember(runID)).Result()
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return m == l.currentRunID(), nil
+	return ok && l.currentRunID() == runID, nil
 }
