@@ -31,7 +31,9 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 	if s.campaign.Status != campaign.StatusRunning {
 		return nil // paused or cancelled: its rows wait, and resume enqueues them again
 	}
+	stage := time.Now()
 	recipients, err := campaign.Claim(ctx, w.db, p.CampaignID, p.Batch, w.cfg.Lease, w.cfg.BatchSize)
+	w.metrics.batch.WithLabelValues("claim").Observe(time.Since(stage).Seconds())
 	if errors.Is(err, campaign.ErrNotRunning) {
 		return nil
 	}
@@ -43,11 +45,15 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	b := &batchRun{w: w, s: s, batch: p.Batch,
 		log: w.logger.With("campaign_id", p.CampaignID, "batch", p.Batch)}
+	stage = time.Now()
 	runErr := b.run(ctx, recipients)
+	w.metrics.batch.WithLabelValues("send").Observe(time.Since(stage).Seconds())
 	// The outcomes must be committed before the task counts as done, whatever ctx says.
+	stage = time.Now()
 	if err := w.writer.wait(context.WithoutCancel(ctx), b.lastSeq); err != nil {
 		return fmt.Errorf("batch: record outcomes: %w", err)
 	}
+	w.metrics.batch.WithLabelValues("record").Observe(time.Since(stage).Seconds())
 	if err := b.scheduleRetry(ctx); err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ type Metrics struct {
 	latency    prometheus.Histogram
 	throttled  prometheus.Counter
 	failClosed prometheus.Counter
+	check      prometheus.Histogram
+	batch      *prometheus.HistogramVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not registered).
@@ -30,9 +32,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		failClosed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kirje_suppression_unavailable_total", Help: "Sends held back because the suppression list could not be checked.",
 		}),
+		check: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kirje_suppression_check_seconds", Help: "Duration of the send-time suppression check.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 14),
+		}),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kirje_batch_stage_seconds", Help: "Time a send batch spends per stage (claim, send, record).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"stage"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sends, m.latency, m.throttled, m.failClosed)
+		reg.MustRegister(m.sends, m.latency, m.throttled, m.failClosed, m.check, m.batch)
 	}
 	return m
 }

@@ -30,7 +30,9 @@ func (b *batchRun) sendOne(ctx context.Context, conn *mailer.Conn, r campaign.Re
 	// The check runs after rendering, immediately before the SMTP transaction, for every
 	// message: an unsubscribe committed before this line is seen here, and nothing but the
 	// start of the transaction lies between the check and the message.
+	checkStart := time.Now()
 	verdict, err := b.w.supp.Check(ctx, b.s.brand.ID, r.Contact.Email)
+	b.w.metrics.check.Observe(time.Since(checkStart).Seconds())
 	if err != nil {
 		b.w.metrics.failClosed.Inc()
 		b.handBack([]campaign.Recipient{r}, time.Time{}, "suppression list unavailable")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,17 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 	if c.ScheduleVersion != p.ScheduleVersion {
 		log.Info("worker: start task of an earlier schedule ignored", "schedule_version", p.ScheduleVersion)
 		return nil
+	}
+	// asynq keeps scheduled times in whole seconds, so a start can be delivered up to a second
+	// early; wait for the campaign's own time.
+	if c.ScheduledAt != nil {
+		if early := c.ScheduledAt.Sub(w.now()); early > 0 && early <= 2*time.Second {
+			select {
+			case <-time.After(early):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
 	var batches []int
 	switch c.Status {

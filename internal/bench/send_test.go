@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func campaignHTML() string {
 // size into the same sink over the same number of connections. Target: ≥ 0.8× raw; start latency
 // (scheduled time → first message) under 1 s.
 func BenchmarkSendCampaign(b *testing.B) {
-	const n = 100_000
+	n := benchRecipients()
 	for range b.N {
 		ctx := context.Background()
 		sink, err := smtptest.Listen("127.0.0.1:0", smtptest.Options{Discard: true})
@@ -81,7 +82,7 @@ func BenchmarkSendCampaign(b *testing.B) {
 			b.Fatal(err)
 		}
 		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		err = sink.WaitContext(waitCtx, before+n)
+		err = sink.WaitContext(waitCtx, before+int64(n))
 		cancel()
 		if err != nil {
 			b.Fatalf("waiting for %d messages: %v (have %d)", n, err, sink.Accepted()-before)
@@ -123,4 +124,13 @@ func createCampaign(b *testing.B, db *pgtest.DB, brand register.Brand) campaign.
 		b.Fatal(err)
 	}
 	return c
+}
+
+// benchRecipients is the send scenario's audience: 100,000, or KIRJE_BENCH_RECIPIENTS for a
+// quicker look.
+func benchRecipients() int {
+	if v, err := strconv.Atoi(os.Getenv("KIRJE_BENCH_RECIPIENTS")); err == nil && v > 0 {
+		return v
+	}
+	return 100_000
 }
