@@ -1,0 +1,221 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/kirje/kirje/internal/fixture"
+	"github.com/kirje/kirje/internal/pgtest"
+	"github.com/kirje/kirje/internal/redistest"
+	"github.com/kirje/kirje/internal/smtptest"
+	"github.com/kirje/kirje/register"
+	"github.com/kirje/kirje/token"
+)
+
+// gif is the 1×1 transparent GIF both servers answer with.
+var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// wrkResult is what one wrk run measured.
+type wrkResult struct {
+	requests, non2xx3xx int64
+	perSecond           float64
+	p99                 time.Duration
+}
+
+// runWrk loads url with wrk (-t1 -c64, as the issue's measured facts) for d.
+func runWrk(b *testing.B, target string, d time.Duration) wrkResult {
+	b.Helper()
+	if _, err := exec.LookPath("wrk"); err != nil {
+		b.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	out, err := exec.Command("wrk", "-t1", "-c64", "-d"+d.String(), "--latency", target).CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	s := string(out)
+	var r wrkResult
+	if m := regexp.MustCompile(`(\d+) requests in`).FindStringSubmatch(s); m != nil {
+		r.requests, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`).FindStringSubmatch(s); m != nil {
+		r.non2xx3xx, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := regexp.MustCompile(`Requests/sec:\s+([\d.]+)`).FindStringSubmatch(s); m != nil {
+		r.perSecond, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := regexp.MustCompile(`\s99%\s+([\d.]+)(us|ms|s)`).FindStringSubmatch(s); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[2]]
+		r.p99 = time.Duration(v * float64(unit))
+	}
+	if r.requests == 0 || r.perSecond == 0 {
+		b.Fatalf("could not read wrk's output:\n%s", s)
+	}
+	return r
+}
+
+// bareGIF serves the same GIF with plain net/http: the baseline.
+func bareGIF(b *testing.B) string {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/gif")
+		w.Header().Set("Cache-Control", "no-store, no-cache, must-revalidate, private")
+		_, _ = w.Write(gif)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return "http://" + l.Addr().String() + "/o/x"
+}
+
+func freeAddr(b *testing.B) string {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// BenchmarkTracking loads the open pixel and a tracked click of a real `kirje serve` with wrk
+// and, in the same run, a bare net/http handler serving the same GIF. Every acknowledged event
+// must be in PostgreSQL afterwards (counted once the worker's ingester has caught up). Targets:
+// opens ≥ 0.6× bare, clicks ≥ 0.5× bare, p99 ≤ 2× bare's p99.
+func BenchmarkTracking(b *testing.B) {
+	const secret = "bench-secret-0123456789abcdef01234567"
+	d := 10 * time.Second
+	for range b.N {
+		ctx := context.Background()
+		db, rd := pgtest.New(b), redistest.New(b)
+		sink, err := smtptest.Listen("127.0.0.1:0", smtptest.Options{Discard: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sink.Close()
+		brand := fixture.Brand(b, db.Pool, "bench")
+		contact := fixture.Contact(b, db.Pool, "reader@bench.example", "Buyer")
+		c := fixture.Campaign(b, db.Pool, brand, "")
+		addr := freeAddr(b)
+		env := []string{
+			"KIRJE_DATABASE_URL=" + db.URL, "KIRJE_REDIS_URL=" + rd.URL, "KIRJE_NAMESPACE=" + rd.Prefix,
+			"KIRJE_PUBLIC_URL=http://" + addr, "KIRJE_SECRET=" + secret, "KIRJE_HTTP_ADDR=" + addr,
+			"KIRJE_SMTP_URL=smtp://" + sink.Addr, "KIRJE_LOG_LEVEL=error",
+			"KIRJE_RATE_LIMIT_TRACKING=0",
+		}
+		startKirje(b, env, "serve")
+		startKirje(b, env, "worker")
+		waitHTTP(b, "http://"+addr+"/healthz")
+
+		keys, err := token.ParseKeyring("1", secret, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		base, _ := url.Parse("http://" + addr)
+		urls := token.Links{Base: base, Keys: keys}.ForRecipient(c.ID, contact.ID, time.Now(), register.TrackingIndividual)
+		links, err := campaignLinkIDs(ctx, db, c.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		bare := runWrk(b, bareGIF(b), d)
+		opens := runWrk(b, urls.Open(), d)
+		clicks := runWrk(b, urls.Click(links[len(links)-1]), d)
+
+		wantOpens, wantClicks := opens.requests-opens.non2xx3xx, clicks.requests-clicks.non2xx3xx
+		gotOpens, gotClicks := waitEvents(b, db, c.ID, wantOpens, wantClicks)
+
+		b.ReportMetric(bare.perSecond, "bare_req/s")
+		b.ReportMetric(opens.perSecond, "open_req/s")
+		b.ReportMetric(clicks.perSecond, "click_req/s")
+		b.ReportMetric(opens.perSecond/bare.perSecond, "open_ratio")
+		b.ReportMetric(clicks.perSecond/bare.perSecond, "click_ratio")
+		b.ReportMetric(float64(bare.p99.Microseconds())/1000, "bare_p99_ms")
+		b.ReportMetric(float64(opens.p99.Microseconds())/1000, "open_p99_ms")
+		b.ReportMetric(float64(clicks.p99.Microseconds())/1000, "click_p99_ms")
+		b.Logf("bare: %.0f req/s, p99 %v", bare.perSecond, bare.p99)
+		b.Logf("open: %.0f req/s (%.2f× bare), p99 %v (%.2f× bare); %d acknowledged, %d in PostgreSQL",
+			opens.perSecond, opens.perSecond/bare.perSecond, opens.p99, float64(opens.p99)/float64(bare.p99), wantOpens, gotOpens)
+		b.Logf("click: %.0f req/s (%.2f× bare), p99 %v (%.2f× bare); %d acknowledged, %d in PostgreSQL",
+			clicks.perSecond, clicks.perSecond/bare.perSecond, clicks.p99, float64(clicks.p99)/float64(bare.p99), wantClicks, gotClicks)
+		// Every acknowledged event must be stored. Requests wrk abandoned when it stopped (at most
+		// one per connection) may be stored without wrk having counted their answer.
+		const conns = 64
+		if gotOpens < wantOpens || gotClicks < wantClicks {
+			b.Errorf("acknowledged events missing: opens %d stored of %d acknowledged, clicks %d of %d", gotOpens, wantOpens, gotClicks, wantClicks)
+		}
+		if gotOpens > opens.requests+conns || gotClicks > clicks.requests+conns {
+			b.Errorf("more events stored than requests made: opens %d/%d, clicks %d/%d", gotOpens, opens.requests, gotClicks, clicks.requests)
+		}
+	}
+}
+
+func waitHTTP(b *testing.B, u string) {
+	b.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Fatalf("%s did not come up", u)
+}
+
+func campaignLinkIDs(ctx context.Context, db *pgtest.DB, campaignID int64) ([]int, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id FROM campaign_links WHERE campaign_id = $1 AND NOT honeypot ORDER BY id`, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("campaign %d has no tracked links", campaignID)
+	}
+	return ids, rows.Err()
+}
+
+// waitEvents waits until the stored open and click counts stop short of nothing: until they
+// reach the acknowledged counts, or stay unchanged for 10 s.
+func waitEvents(b *testing.B, db *pgtest.DB, campaignID, wantOpens, wantClicks int64) (opens, clicks int64) {
+	b.Helper()
+	last, since := int64(-1), time.Now()
+	for time.Since(since) < 10*time.Second {
+		err := db.Pool.QueryRow(context.Background(), `
+SELECT count(*) FILTER (WHERE type = 'open'), count(*) FILTER (WHERE type = 'click')
+FROM events WHERE campaign_id = $1`, campaignID).Scan(&opens, &clicks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if opens >= wantOpens && clicks >= wantClicks {
+			return opens, clicks
+		}
+		if opens+clicks != last {
+			last, since = opens+clicks, time.Now()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return opens, clicks
+}
+
