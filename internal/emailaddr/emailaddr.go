@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -46,6 +47,9 @@ func Normalize(s string) (string, error) {
 // one dot: bare hosts are not mail domains for Kirje's purposes.
 func NormalizeDomain(d string) (string, error) {
 	d = strings.TrimSuffix(strings.TrimSpace(d), ".")
+	if !utf8.ValidString(d) {
+		return "", errors.New("domain is not valid UTF-8")
+	}
 	if strings.HasPrefix(d, "[") {
 		return "", errors.New("address literals are not accepted")
 	}

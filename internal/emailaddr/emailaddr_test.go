@@ -29,6 +29,7 @@ func TestNormalize(t *testing.T) {
 		{in: "@example.fi", wantErr: true},
 		{in: "0@\u00ad.00", wantErr: true},
 		{in: "0@。00", wantErr: true},
+		{in: "a@0\xbc.fi", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -41,6 +42,21 @@ func TestNormalize(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestNormalizeDomainRoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{"0\xbc.0", "bücher.de", "EXAMPLE.fi"} {
+		n, err := emailaddr.NormalizeDomain(d)
+		if err != nil {
+			continue
+		}
+		again, err := emailaddr.NormalizeDomain(n)
+		require.NoError(t, err, d)
+		assert.Equal(t, n, again, d)
+	}
+	_, err := emailaddr.NormalizeDomain("0\xbc.0")
+	require.Error(t, err, "invalid UTF-8 must be refused, not turned into an undecodable label")
 }
 
 func TestMask(t *testing.T) {
