@@ -16,12 +16,21 @@
 // authenticates only while it is not revoked and its user is not disabled. last_used_at is
 // written at most once per LastUsedResolution per token.
 //
-// # Audit (seam)
+// # Audit log
 //
-// The audit log of issue 5 (who did what, when, from where) will be an append-only table owned
-// here, written by the API's audit hook (api/audit.go), which already sees every audited route
-// with the caller's user, token and address. User and token changes made through this Store
-// are audited there by the caller; the Store itself records nothing.
+// Audit appends an Entry to the audit_log table: who (a user with their token, or a CLI actor
+// such as "cli:root"), what (an Action* constant), which target, when, from where, and detail.
+// Callers write it in the transaction of the change where they can, otherwise right after it,
+// and fail the operation when it cannot be written: an audited action is never reported as done
+// without its record. The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)
+// and entries do not expire. AuditLog reads it back, for admins (AuditRead).
+//
+// Sign-ins are recorded by AuthenticateFrom itself, in the statement that records the token's
+// use: one entry per token per UTC day, on its first recorded use that day. A request-by-request
+// record would add a write to every API call and say nothing more about who had access.
+//
+// The Store's user and token changes record nothing themselves; their callers (the API, the CLI)
+// audit them, knowing who asked and from where.
 //
 // This package must not know HTTP (the api package maps ErrUnauthenticated to 401 and a role
 // without the permission to 403) and must never store or log a plaintext token.

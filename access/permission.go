@@ -24,10 +24,11 @@ const (
 	SuppressionsWrite  Permission = "suppressions:write"  // add and import entries
 	SuppressionsExport Permission = "suppressions:export" // the whole list as CSV
 	SuppressionsRemove Permission = "suppressions:remove" // take an entry off the list: mail may go again
-	SubjectsManage     Permission = "subjects:manage"     // data subjects' requests: objection (later access, erasure)
+	SubjectsManage     Permission = "subjects:manage"     // data subjects' requests: access (export), objection, erasure
 	EventsRead         Permission = "events:read"         // the event feed (reserved for its API)
 	ReportsRead        Permission = "reports:read"        // campaign reports (reserved for their API)
 	UsersManage        Permission = "users:manage"        // users, roles and tokens
+	AuditRead          Permission = "audit:read"          // the audit log
 )
 
 // AllPermissions lists every permission, in a stable order.
@@ -36,7 +37,7 @@ func AllPermissions() []Permission {
 		AccountRead, RegisterRead, RegisterWrite, BrandsWrite, ContactsRectify, ConsentWrite,
 		SegmentsRead, CampaignsRead, CampaignsWrite,
 		SuppressionsRead, SuppressionsWrite, SuppressionsExport, SuppressionsRemove,
-		SubjectsManage, EventsRead, ReportsRead, UsersManage,
+		SubjectsManage, EventsRead, ReportsRead, UsersManage, AuditRead,
 	}
 }
 

@@ -37,6 +37,7 @@ func TestGrants(t *testing.T) {
 		access.EventsRead:         A | M | N,
 		access.ReportsRead:        A | M | N,
 		access.UsersManage:        A,
+		access.AuditRead:          A,
 	}
 	require.Len(t, want, len(access.AllPermissions()), "every permission has a row here")
 	roles := map[access.Role]int{access.RoleAdmin: A, access.RoleMarketer: M, access.RoleAnalyst: N, access.RolePrivacy: P}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -47,15 +48,36 @@ SELECT u.id, u.name, u.role, u.disabled, u.created_at,
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = $1`
 
-// touchSQL records use. The condition makes concurrent requests write once: the second waits for
-// the first's row lock, re-reads the row and finds it fresh.
-const touchSQL = `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`
+// touchSQL records use, and on a token's first recorded use in a UTC day ($4) a sign-in in the
+// audit log, in one statement: either both are written or neither. The condition on
+// last_used_at makes concurrent requests write once: the second waits for the first's row lock,
+// re-reads the row, finds it fresh and touches nothing, so it records no second sign-in either.
+const touchSQL = `
+WITH touched AS (
+    UPDATE api_tokens SET last_used_at = $2
+    WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)
+    RETURNING id
+), signed_in AS (
+    INSERT INTO audit_log (at, actor, user_id, token_id, action, target, ip)
+    SELECT $2::timestamptz, $5::text, $6::bigint, id, '` + ActionSignIn + `',
+           'users/' || $6::bigint || '/tokens/' || id, nullif($7::text, '')
+    FROM touched WHERE $4::boolean
+)
+SELECT count(*) FROM touched`
 
-// Authenticate returns the user and token that plaintext belongs to. A malformed, unknown or
-// revoked token, or one whose user is disabled, gives ErrUnauthenticated (which one is not
-// said). The lookup is by SHA-256, so no secret is compared byte by byte. It records the use
-// in LastUsedAt when the stored time is older than LastUsedResolution.
+// Authenticate is AuthenticateFrom with the client address unknown.
 func (s *Store) Authenticate(ctx context.Context, plaintext string) (User, Token, error) {
+	return s.AuthenticateFrom(ctx, plaintext, "")
+}
+
+// AuthenticateFrom returns the user and token that plaintext belongs to. A malformed, unknown
+// or revoked token, or one whose user is disabled, gives ErrUnauthenticated (which one is not
+// said). The lookup is by SHA-256, so no secret is compared byte by byte. It records the use in
+// LastUsedAt when the stored time is older than LastUsedResolution and, when that stored time
+// was on an earlier UTC day (or never), a sign-in (ActionSignIn) from ip in the audit log: at
+// most one per token per day, the first recorded use. If that write fails the token does not
+// authenticate (the error is not ErrUnauthenticated).
+func (s *Store) AuthenticateFrom(ctx context.Context, plaintext, ip string) (User, Token, error) {
 	hash, ok := hashToken(plaintext)
 	if !ok {
 		return User{}, Token{}, fmt.Errorf("access: authenticate: %w", ErrUnauthenticated)
@@ -75,13 +97,18 @@ func (s *Store) Authenticate(ctx context.Context, plaintext string) (User, Token
 	}
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= LastUsedResolution {
-		if _, err := s.db.Exec(ctx, touchSQL, t.ID, now, now.Add(-LastUsedResolution)); err != nil {
+		signIn := t.LastUsedAt == nil || utcDay(*t.LastUsedAt) != utcDay(now)
+		var n int
+		if err := s.db.QueryRow(ctx, touchSQL, t.ID, now, now.Add(-LastUsedResolution), signIn,
+			u.Name, u.ID, ip).Scan(&n); err != nil {
 			return User{}, Token{}, wrap("authenticate: record use", err)
 		}
 		t.LastUsedAt = &now
 	}
 	return u, t, nil
 }
+
+func utcDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // RevokeToken revokes the user's token tokenID for good: it fails to authenticate from the next
 // request on. Revoking a revoked token changes nothing. Errors: ErrNotFound when the user has no
