@@ -102,7 +102,22 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	mux.Handle(queueUIPath+"/", queueUI(a.db, redisOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
-	return mux, func() { rec.Close(); _ = scheduler.Close() }, nil
+	return cleanPaths(mux), func() { rec.Close(); _ = scheduler.Close() }, nil
+}
+
+// cleanPaths answers 404 to a path that is not in clean form ("//host/…", "/a/../b"), which
+// ServeMux would otherwise redirect to its cleaned form: the public endpoint redirects nowhere
+// but to a campaign's stored link.
+func cleanPaths(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+			strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // opsRoutes adds /healthz (the process answers), /readyz (PostgreSQL and Redis answer) and
