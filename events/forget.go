@@ -1,0 +1,94 @@
+package events
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/kirje/kirje/internal/pg"
+)
+
+// Erased replaces an erased address wherever an event's text held it.
+const Erased = "[erased]"
+
+// addressPattern is address as a PostgreSQL regular expression matching it literally: ASCII
+// punctuation is escaped (a backslash before a non-alphanumeric character is a literal in
+// PostgreSQL's advanced regular expressions); letters, digits and other characters stand as
+// they are.
+func addressPattern(address string) string {
+	var b strings.Builder
+	for _, r := range address {
+		if r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// scrub is the SET list that removes $2 (an address pattern) from reason and data. The
+// replacement holds no quote or backslash, so JSON text stays valid JSON; "address" keys
+// (suppression events) go altogether.
+const scrub = `
+    reason = regexp_replace(reason, $2, '` + Erased + `', 'gi'),
+    data   = CASE WHEN data IS NULL THEN NULL
+                  ELSE regexp_replace(data::text, $2, '` + Erased + `', 'gi')::jsonb - 'address' END`
+
+// forgetContactSQL anonymises one contact's events through the contact index. Campaign, brand,
+// type, time, link and the machine verdict stay, so per-campaign counts of events stay right.
+const forgetContactSQL = `
+UPDATE events SET contact_id = NULL, ip = NULL, user_agent = NULL,` + scrub + `
+WHERE contact_id = $1`
+
+// forgetHashSQL scrubs the suppression events that name the address by its hash (whatever
+// contact they name, if any) through the partial index on data ->> 'address_hash'.
+const forgetHashSQL = `
+UPDATE events SET` + scrub + `
+WHERE data ? 'address_hash' AND data ->> 'address_hash' = $1`
+
+// forgetSweepSQL finds the address anywhere else: events that name no contact but carry the
+// address in their reason or data (a bounce for an address no contact has, a reply quoting it).
+// It reads the whole table: erasures are rare, and no index can promise to find free text.
+const forgetSweepSQL = `
+UPDATE events SET` + scrub + `
+WHERE strpos(lower(reason), $1) > 0 OR strpos(lower(data::text), $1) > 0`
+
+// ForgetResult counts what Forget changed.
+type ForgetResult struct {
+	ContactEvents     int64 `json:"contact_events"`     // the contact's events, anonymised
+	SuppressionEvents int64 `json:"suppression_events"` // events naming the address's hash, scrubbed
+	OtherEvents       int64 `json:"other_events"`       // events found by the full sweep, scrubbed
+}
+
+// Forget anonymises what events hold about a person, for erasure, with db (the erasure's
+// transaction). Events of contactID (0: none) lose their contact, IP address and user agent;
+// address (normalised, lower-case) is replaced with Erased in the reason and data of every event,
+// found through the contact, through the address's suppression hash, and by a sweep of the whole
+// table; the plain "address" of suppression events is removed. Events are never deleted here: a
+// campaign's counts stay right (a person's events no longer tell whose they were, so unique
+// counts lose that one person).
+func Forget(ctx context.Context, db pg.DBTX, contactID int64, address string, addressHash []byte) (ForgetResult, error) {
+	var res ForgetResult
+	pattern := addressPattern(address)
+	steps := []struct {
+		n    *int64
+		sql  string
+		args []any
+	}{
+		{&res.ContactEvents, forgetContactSQL, []any{contactID, pattern}},
+		{&res.SuppressionEvents, forgetHashSQL, []any{hex.EncodeToString(addressHash), pattern}},
+		{&res.OtherEvents, forgetSweepSQL, []any{strings.ToLower(address), pattern}},
+	}
+	for _, st := range steps {
+		if st.sql == forgetContactSQL && contactID == 0 {
+			continue
+		}
+		tag, err := db.Exec(ctx, st.sql, st.args...)
+		if err != nil {
+			return res, fmt.Errorf("events: forget: %w", err)
+		}
+		*st.n = tag.RowsAffected()
+	}
+	return res, nil
+}
