@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kirje/kirje/campaign"
@@ -128,4 +129,10 @@ func readCorpus(t *testing.T, name string) string {
 	b, err := os.ReadFile(filepath.Join("testdata", "corpus", name))
 	require.NoError(t, err)
 	return string(b)
+}
+
+// pgxpoolNew opens a separate pool on url, for a test that closes it.
+func pgxpoolNew(t *testing.T, url string) (*pgxpool.Pool, error) {
+	t.Helper()
+	return pgxpool.New(context.Background(), url)
 }
