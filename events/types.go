@@ -2,10 +2,11 @@ package events
 
 import "slices"
 
-// Types lists every event type, in the order they are declared.
+// Types lists every event type (feed and webhook consumers may filter by these names). A new
+// type constant must be added here, or the feed refuses it as a filter.
 func Types() []Type {
 	return []Type{Sent, Dropped, Bounce, Failed, Open, Click, Unsubscribe, Resubscribe, Complaint,
-		SuppressionAdded, SuppressionRemoved}
+		SuppressionAdded, SuppressionRemoved, SoftBounce, Block, Delayed, Unclassified}
 }
 
 // Valid reports whether t is one of the declared event types.
