@@ -40,6 +40,7 @@ func commands() []*command {
 		usersTokenCommand(),
 		usersRevokeCommand(),
 		usersDisableCommand(),
+		inboundCommand(), inboundProcessCommand(),
 	}
 }
 

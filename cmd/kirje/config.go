@@ -38,6 +38,13 @@ type Config struct {
 	MetricsAddr    string
 	ReconcileEvery time.Duration
 	StaleAfter     time.Duration
+	// Inbound mail (package inbound).
+	InboundAddr      string
+	InboundMaxBytes  int
+	InboundMaxConns  int
+	InboundMailboxes string
+	SoftBounceLimit  int
+	SoftBounceWindow time.Duration
 }
 
 // setting is one row of the configuration table.
@@ -119,6 +126,12 @@ func settingsTable() []setting {
 		{"verp", "false", "send with a per-message return path b+TOKEN@mail-domain, for inbound bounce processing", setBool(func(c *Config) *bool { return &c.VERP })},
 		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
 		{"admin-user", "", "user name the CLI records as actor (default: the OS user)", setString(func(c *Config) *string { return &c.AdminUser })},
+		{"inbound-addr", "", "address the inbound SMTP listener (bounces, complaints, mailto unsubscribes for mail-domain) listens on, e.g. :25 (\"\" = none in serve/run)", setString(func(c *Config) *string { return &c.InboundAddr })},
+		{"inbound-max-bytes", "10485760", "largest inbound message accepted, in bytes (larger: 552)", setInt(1024, func(c *Config) *int { return &c.InboundMaxBytes })},
+		{"inbound-max-conns", "100", "inbound SMTP connections served at once (more: 421)", setInt(1, func(c *Config) *int { return &c.InboundMaxConns })},
+		{"inbound-mailboxes", "", "further addresses the inbound listener accepts besides b+/u+ tokens and postmaster@mail-domain, e.g. the feedback-loop address: fbl@bounce.example.com,abuse@bounce.example.com", setString(func(c *Config) *string { return &c.InboundMailboxes })},
+		{"soft-bounce-limit", "3", "soft bounces (mailbox full, 4.x.x) of an address within soft-bounce-window that suppress it", setInt(1, func(c *Config) *int { return &c.SoftBounceLimit })},
+		{"soft-bounce-window", "720h", "window in which soft bounces are counted", setDuration(time.Hour, func(c *Config) *time.Duration { return &c.SoftBounceWindow })},
 	}
 }
 
