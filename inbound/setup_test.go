@@ -136,3 +136,7 @@ func pgxpoolNew(t *testing.T, url string) (*pgxpool.Pool, error) {
 	t.Helper()
 	return pgxpool.New(context.Background(), url)
 }
+
+func tokenLinks(base *url.URL, keys *token.Keyring) token.Links {
+	return token.Links{Base: base, Keys: keys}
+}
