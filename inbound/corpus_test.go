@@ -76,8 +76,9 @@ func TestCorpusThroughPipeline(t *testing.T) {
 			again, err := b.proc.Process(ctx, inbound.Envelope{Source: "file"}, raw)
 			require.NoError(t, err)
 			assert.Equal(t, events, b.count(t, `SELECT count(*) FROM events`), "a repeated message records nothing")
+			assert.LessOrEqual(t, b.count(t, `SELECT count(*) FROM inbound_quarantine`), 1, "nor is it kept twice")
 			for _, o := range again.Outcomes {
-				if o.Verdict != dsn.Unsubscribe {
+				if o.Verdict != dsn.Unsubscribe && o.Match != "" {
 					assert.Equal(t, inbound.EffectDuplicate, o.Effect)
 				}
 			}
@@ -90,7 +91,8 @@ func checkEffect(t *testing.T, b *bundle, o inbound.Outcome, want dsn.Verdict) {
 	t.Helper()
 	require.Equal(t, want, o.Verdict, "verdict for %s (rule %s)", o.Recipient, o.Rule)
 	if o.Match == "" {
-		assert.Equal(t, inbound.EffectRecorded, o.Effect)
+		assert.Empty(t, o.Effect, "unmatched mail is quarantined, not recorded")
+		assert.Zero(t, b.count(t, `SELECT count(*) FROM events`))
 		return
 	}
 	assert.Equal(t, b.campaign.ID, o.CampaignID, "campaign of %s (match %s)", o.Recipient, o.Match)

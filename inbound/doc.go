@@ -20,7 +20,8 @@
 // (the report's Message-ID, or its SHA-256 when it has none, plus the recipient), in the same
 // transaction as its effects: processing a message twice records nothing twice. Mail that cannot
 // be read, or that names no known send, is kept in the inbound_quarantine table (capped) for a
-// person to look at.
+// person to look at; mail that names no send records no event (there is nothing to attach it
+// to, and anyone may write to postmaster@).
 //
 // The send ledger is not changed: a row records what the relay said during the SMTP transaction
 // ('sent'), and a later bounce of the same message is a fact about the address, recorded as an

@@ -34,7 +34,9 @@ func (p *Processor) recipient(ctx context.Context, m message, i int, r dsn.Recip
 	if mt.erased {
 		o.ContactID = 0 // an erased person is not named again
 	}
-	if !m.apply {
+	if !m.apply || mt.method == "" {
+		// Unmatched mail is not an event: there is nothing to attach it to, and anyone can
+		// write to postmaster@. It is quarantined instead (see quarantineIfNeeded).
 		return o, nil
 	}
 	rk := r.Address

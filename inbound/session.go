@@ -27,7 +27,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := s.l.accepts(to); err != nil {
-		s.l.log.Info("inbound: recipient refused", "remote_addr", s.remote, "code", err.(*smtp.SMTPError).Code)
+		s.l.log.Info("inbound: recipient refused", "remote_addr", s.remote, "reply", err.Error())
 		return err
 	}
 	s.to = append(s.to, to)
