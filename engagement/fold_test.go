@@ -66,7 +66,7 @@ func writeScript(t *testing.T, db *pgtest.DB) script {
 		ev(events.Open, s.cecilia, at(0, "3m"), false),
 		ev(events.Dropped, s.bertta, at(0, "0m"), false),
 		ev(events.SuppressionAdded, 0, at(1, "0m"), false),
-		ev(events.Open, s.aino, at(11, "0m"), false), // 30 days before day 41: just outside its window
+		ev(events.Open, s.aino, at(11, "0m"), false),  // 30 days before day 41: just outside its window
 		ev(events.Click, s.aino, at(12, "0m"), false), // just inside
 		ev(events.Sent, s.aino, at(40, "0m"), false),
 		ev(events.Open, s.aino, at(40, "30m"), false),
