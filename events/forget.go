@@ -12,11 +12,11 @@ import (
 // Erased replaces an erased address wherever an event's text held it.
 const Erased = "[erased]"
 
-// addressPattern is address as a PostgreSQL regular expression matching it literally: ASCII
-// punctuation is escaped (a backslash before a non-alphanumeric character is a literal in
-// PostgreSQL's advanced regular expressions); letters, digits and other characters stand as
-// they are.
-func addressPattern(address string) string {
+// AddressPattern is address as a PostgreSQL regular expression matching it literally (use it
+// with the flags 'gi' to find it in any case): ASCII punctuation is escaped (a backslash before a
+// non-alphanumeric character is a literal in PostgreSQL's advanced regular expressions);
+// letters, digits and other characters stand as they are. Erasure uses it for other tables' text.
+func AddressPattern(address string) string {
 	var b strings.Builder
 	for _, r := range address {
 		if r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
@@ -70,7 +70,7 @@ type ForgetResult struct {
 // counts lose that one person).
 func Forget(ctx context.Context, db pg.DBTX, contactID int64, address string, addressHash []byte) (ForgetResult, error) {
 	var res ForgetResult
-	pattern := addressPattern(address)
+	pattern := AddressPattern(address)
 	steps := []struct {
 		n    *int64
 		sql  string
