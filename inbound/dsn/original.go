@@ -5,14 +5,10 @@ import (
 	"strings"
 )
 
-// Candidate Kirje tokens in returned text: the VERP return path b+TOKEN@, the mailto address
-// u+TOKEN@ (address form: base32, any case) and the unsubscribe URL /u/TOKEN (base64url).
+// Header-looking lines in a bounce's text, for when the returned header is not a MIME part.
 var (
-	returnPathToken  = regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9.+_-])b\+([a-z2-7]{16,100})@`)
-	mailtoToken      = regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9.+_-])u\+([a-z2-7]{16,100})@`)
-	unsubscribeToken = regexp.MustCompile(`/u/([A-Za-z0-9_-]{16,120})`)
-	messageIDLine    = regexp.MustCompile(`(?im)^[ \t>]*message-id:[ \t]*<([^<>\s]{1,250})>`)
-	campaignLine     = regexp.MustCompile(`(?im)^[ \t>]*x-kirje-campaign:[ \t]*([0-9]{1,19})\b`)
+	messageIDLine = regexp.MustCompile(`(?im)^[ \t>]*message-id:[ \t]*<([^<>\s]{1,250})>`)
+	campaignLine  = regexp.MustCompile(`(?im)^[ \t>]*x-kirje-campaign:[ \t]*([0-9]{1,19})\b`)
 )
 
 // maxTokens bounds the candidates kept of each kind.
@@ -41,28 +37,75 @@ func readOriginal(header []byte, texts []string) Original {
 		}
 	}
 	unfolded := unfold(all)
-	o.ReturnPath = tokens(returnPathToken, unfolded, true)
-	o.Mailto = tokens(mailtoToken, unfolded, true)
-	o.Unsubscribe = tokens(unsubscribeToken, unfolded, false)
+	lower := strings.ToLower(unfolded)
+	o.ReturnPath = addressTokens(lower, "b+")
+	o.Mailto = addressTokens(lower, "u+")
+	o.Unsubscribe = urlTokens(unfolded)
 	return o
 }
 
-// tokens returns the distinct first submatches of re in s, at most maxTokens.
-func tokens(re *regexp.Regexp, s string, lower bool) []string {
+// addressTokens finds the candidate tokens of prefix+TOKEN@ in lower-case text: the prefix not
+// inside a longer local part, TOKEN 16–100 base32 characters followed by "@". (A scan, not a
+// regular expression: it runs over every returned message's text.)
+func addressTokens(lower, prefix string) []string {
 	var out []string
-	for _, m := range re.FindAllStringSubmatch(s, 4*maxTokens) {
-		t := m[1]
-		if lower {
-			t = strings.ToLower(t)
-		}
-		if !containsString(out, t) {
-			out = append(out, t)
-		}
-		if len(out) == maxTokens {
+	for i := 0; len(out) < maxTokens; {
+		j := strings.Index(lower[i:], prefix)
+		if j < 0 {
 			break
+		}
+		start := i + j + len(prefix)
+		i = start
+		if at := start - len(prefix); at > 0 && isLocalPartChar(lower[at-1]) {
+			continue
+		}
+		end := start
+		for end < len(lower) && end-start <= 100 && isBase32(lower[end]) {
+			end++
+		}
+		if n := end - start; n >= 16 && n <= 100 && end < len(lower) && lower[end] == '@' {
+			out = appendNew(out, lower[start:end])
 		}
 	}
 	return out
+}
+
+// urlTokens finds the candidate tokens of unsubscribe URLs: /u/ and 16–120 base64url characters.
+func urlTokens(s string) []string {
+	var out []string
+	for i := 0; len(out) < maxTokens; {
+		j := strings.Index(s[i:], "/u/")
+		if j < 0 {
+			break
+		}
+		start := i + j + 3
+		end := start
+		for end < len(s) && end-start <= 120 && isBase64URL(s[end]) {
+			end++
+		}
+		if n := end - start; n >= 16 && n <= 120 {
+			out = appendNew(out, s[start:end])
+		}
+		i = start
+	}
+	return out
+}
+
+func isLocalPartChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '+' || c == '_' || c == '-'
+}
+
+func isBase32(c byte) bool { return c >= 'a' && c <= 'z' || c >= '2' && c <= '7' }
+
+func isBase64URL(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+func appendNew(ss []string, s string) []string {
+	if containsString(ss, s) {
+		return ss
+	}
+	return append(ss, s)
 }
 
 // unfold joins header continuation lines, so a token split by folding is found whole.
