@@ -119,6 +119,10 @@ func (c *compiler) leaf(f Filter, path string) (string, error) {
 		sql, err = c.time(fd, f.Op, v)
 	case typeAttribute:
 		sql, err = c.attribute(key, f.Op, v)
+	case typeEngagementTime:
+		sql, err = c.engagementTime(fd, f.Op, v)
+	case typeEngagementCount, typeEngagementScore:
+		sql, err = c.engagementNumber(fd, f.Op, v)
 	}
 	if err != nil {
 		return "", filterErr(join(path, "value"), "%v", err)

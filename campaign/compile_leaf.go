@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -87,15 +86,11 @@ func escapeLike(s string) string {
 
 // time compiles a leaf over a timestamptz column.
 func (c *compiler) time(fd field, op Op, v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", errors.New("must be an RFC 3339 time string")
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := c.timeValue(v)
 	if err != nil {
-		return "", fmt.Errorf("must be an RFC 3339 time: %q", s)
+		return "", err
 	}
-	return fd.expr + comparison(op) + c.args.Add(t) + "::timestamptz", nil
+	return fd.expr + comparison(op) + t, nil
 }
 
 // normalize checks a value against the field's allowed values and lower-cases it where the

@@ -7,7 +7,13 @@
 // ("company.name") and free attributes ("attributes.KEY"). ParseFilter validates untrusted JSON;
 // Filter.Where compiles to a parameterised SQL expression over
 // `contacts c LEFT JOIN companies co ON co.id = c.company_id`: values are only ever parameters.
-// Fields are a table in fields.go; new kinds of field (engagement) add a type there.
+// Fields are a table in fields.go; new kinds of field add a type there. Engagement fields
+// ("engagement.last_click_at", "engagement.opens_90d", "engagement.score"…) read the rollups
+// package engagement keeps, through (NOT) EXISTS over the contact's contact_engagement row: a
+// contact without one has never been sent to, opened or clicked, and counts and score 0. Time
+// values are RFC 3339 or relative to when the segment runs ("-90d"; units m, h, d, w), so
+// "clicked in the last 90 days" is {"field": "engagement.last_click_at", "op": "gt", "value":
+// "-90d"} and "never opened" is {"field": "engagement.last_open_at", "op": "exists", "value": false}.
 //
 // # Campaigns
 //

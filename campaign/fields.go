@@ -12,15 +12,19 @@ const audienceFrom = `contacts c LEFT JOIN companies co ON co.id = c.company_id`
 // valueType decides which operators a field accepts, what its values must look like and how a
 // leaf becomes SQL (see compile.go).
 //
-// To add a kind of field (issue 4's engagement fields such as "clicked in the last 90 days" are
-// EXISTS subqueries over events, not columns), add a valueType, its entry in the field table and
-// its case in (*compiler).leaf; nothing else changes.
+// To add a kind of field, add a valueType, its entry in the field table and its case in
+// (*compiler).leaf; nothing else changes.
 type valueType int
 
 const (
 	typeText      valueType = iota // a text column; never NULL in the expression (company columns are coalesced)
-	typeTime                       // a timestamptz column; values are RFC 3339 strings
+	typeTime                       // a timestamptz column; values are RFC 3339 strings or relative ("-90d")
 	typeAttribute                  // one key of contacts.attributes (jsonb); text, or numeric when the value is a number
+	// Engagement rollups (package engagement): expressions over contact_engagement ce, compiled
+	// to (NOT) EXISTS over the contact's rollup row (compile_engagement.go).
+	typeEngagementTime  // a nullable time: when it last happened; values as for typeTime
+	typeEngagementCount // a count; a contact without a rollup row counts 0
+	typeEngagementScore // the decayed score; 0 without a rollup row
 )
 
 // field is one name a filter can use.
@@ -54,6 +58,19 @@ var fields = map[string]field{
 	"company.country":     {expr: "coalesce(co.country, '')", typ: typeText},
 	"company.location":    {expr: "coalesce(co.location, '')", typ: typeText},
 	"company.website":     {expr: "coalesce(co.website, '')", typ: typeText},
+
+	"engagement.last_sent_at":        {expr: "ce.last_sent_at", typ: typeEngagementTime},
+	"engagement.last_open_at":        {expr: "ce.last_open_at", typ: typeEngagementTime},
+	"engagement.last_click_at":       {expr: "ce.last_click_at", typ: typeEngagementTime},
+	"engagement.last_unsubscribe_at": {expr: "ce.last_unsubscribe_at", typ: typeEngagementTime},
+	"engagement.sends_30d":           {expr: "ce.sends_30d", typ: typeEngagementCount},
+	"engagement.sends_90d":           {expr: "ce.sends_90d", typ: typeEngagementCount},
+	"engagement.opens_30d":           {expr: "ce.opens_30d", typ: typeEngagementCount},
+	"engagement.opens_90d":           {expr: "ce.opens_90d", typ: typeEngagementCount},
+	"engagement.clicks_30d":          {expr: "ce.clicks_30d", typ: typeEngagementCount},
+	"engagement.clicks_90d":          {expr: "ce.clicks_90d", typ: typeEngagementCount},
+	// engagement_score (migration 00006) decays the stored score to the statement's time.
+	"engagement.score": {expr: "engagement_score(ce.score, ce.score_at, now())", typ: typeEngagementScore},
 }
 
 // attributePrefix introduces a free attribute: "attributes.industry".
@@ -67,6 +84,12 @@ func opsFor(t valueType) []Op {
 	switch t {
 	case typeTime:
 		return []Op{OpEq, OpNeq, OpGt, OpLt}
+	case typeEngagementTime:
+		return []Op{OpGt, OpLt, OpExists}
+	case typeEngagementCount:
+		return []Op{OpEq, OpNeq, OpGt, OpLt}
+	case typeEngagementScore:
+		return []Op{OpGt, OpLt}
 	default:
 		return []Op{OpEq, OpNeq, OpIn, OpContains, OpPrefix, OpExists, OpGt, OpLt}
 	}
