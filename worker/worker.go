@@ -20,7 +20,7 @@ import (
 // Config tunes the worker.
 type Config struct {
 	Namespace   string        // prefix of queue names and Redis keys
-	Concurrency int           // batches sent at once (default 10)
+	Concurrency int           // batches in progress at once (default 20); connections are bounded by the relay pools
 	BatchSize   int           // recipients per batch (default 100)
 	Lease       time.Duration // how long a claimed row stays claimed (default 2m)
 	DomainRate  float64       // messages/s per recipient domain, all workers together; 0 = unlimited
@@ -47,7 +47,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
-		c.Concurrency = 10
+		c.Concurrency = 20
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 100

@@ -113,7 +113,7 @@ func settingsTable() []setting {
 			return nil
 		}},
 		{"domain-burst", "40", "messages one recipient domain may receive at once before the rate applies", setInt(1, func(c *Config) *int { return &c.DomainBurst })},
-		{"concurrency", "10", "batches a worker sends at once (each holds one SMTP connection)", setInt(1, func(c *Config) *int { return &c.Concurrency })},
+		{"concurrency", "20", "send batches a worker runs at once; SMTP connections are bounded by each relay's pool, so more batches than connections keep connections busy across batch boundaries", setInt(1, func(c *Config) *int { return &c.Concurrency })},
 		{"batch-size", "100", "recipients per send batch task", setInt(1, func(c *Config) *int { return &c.BatchSize })},
 		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", setDuration(time.Second, func(c *Config) *time.Duration { return &c.SendLease })},
 		{"reconcile-every", "30s", "how often the worker compares the queue with what the database says is still to do", setDuration(time.Second, func(c *Config) *time.Duration { return &c.ReconcileEvery })},

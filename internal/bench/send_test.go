@@ -117,7 +117,7 @@ func sendCampaign(b *testing.B, sink *smtptest.Sink, n int) campaignRun {
 		"KIRJE_DATABASE_URL=" + db.URL, "KIRJE_REDIS_URL=" + rd.URL, "KIRJE_NAMESPACE=" + rd.Prefix,
 		"KIRJE_PUBLIC_URL=https://t.kirje.test", "KIRJE_SECRET=bench-secret-0123456789abcdef01234567",
 		fmt.Sprintf("KIRJE_SMTP_URL=smtp://%s?pool=%d", sink.Addr, benchConns),
-		fmt.Sprintf("KIRJE_CONCURRENCY=%d", benchConns), "KIRJE_DOMAIN_RATE=0", "KIRJE_LOG_LEVEL=warn",
+		fmt.Sprintf("KIRJE_CONCURRENCY=%d", 2*benchConns), "KIRJE_DOMAIN_RATE=0", "KIRJE_LOG_LEVEL=warn",
 		"KIRJE_METRICS_ADDR=" + os.Getenv("KIRJE_BENCH_METRICS_ADDR"),
 	}
 	proc := startKirje(b, env, "worker")
