@@ -18,7 +18,7 @@ import (
 )
 
 // listen starts a Listener for b's processor (or p) on a free port until the test ends.
-func listen(t *testing.T, p *inbound.Processor, cfg inbound.ListenerConfig) string {
+func listen(t testing.TB, p *inbound.Processor, cfg inbound.ListenerConfig) string {
 	t.Helper()
 	if cfg.Domain == "" {
 		cfg.Domain = mailDomain
@@ -39,7 +39,7 @@ func listen(t *testing.T, p *inbound.Processor, cfg inbound.ListenerConfig) stri
 
 // deliver sends raw from the null sender to rcpts over SMTP and returns the server's reply code
 // to the first refused command (0 when the message was accepted).
-func deliver(t *testing.T, addr string, rcpts []string, raw []byte) int {
+func deliver(t testing.TB, addr string, rcpts []string, raw []byte) int {
 	t.Helper()
 	c, err := smtp.Dial(addr)
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func deliver(t *testing.T, addr string, rcpts []string, raw []byte) int {
 }
 
 // verpOf returns the envelope recipient the template's {{VERP}} was filled with.
-func verpOf(t *testing.T, raw []byte) string {
+func verpOf(t testing.TB, raw []byte) string {
 	t.Helper()
 	for _, line := range strings.Split(string(raw), "\n") {
 		if v, ok := strings.CutPrefix(line, "To: "); ok && strings.HasPrefix(v, "b+") || strings.HasPrefix(v, "u+") {

@@ -45,7 +45,7 @@ func testKeys(t testing.TB) *token.Keyring {
 	return keys
 }
 
-func setup(t *testing.T, cfg inbound.Config) *bundle {
+func setup(t testing.TB, cfg inbound.Config) *bundle {
 	t.Helper()
 	db, rd := pgtest.New(t), redistest.New(t)
 	list, err := suppression.New(db.Pool, suppression.Config{RedisURL: rd.URL, Prefix: rd.Prefix})
@@ -63,7 +63,7 @@ func setup(t *testing.T, cfg inbound.Config) *bundle {
 
 // send makes contact email a recipient of campaign c whose message was sent with messageID, as
 // the worker leaves the ledger, and returns the contact.
-func (b *bundle) send(t *testing.T, c campaign.Campaign, email, messageID string) register.Contact {
+func (b *bundle) send(t testing.TB, c campaign.Campaign, email, messageID string) register.Contact {
 	t.Helper()
 	contact := fixture.Contact(t, b.db.Pool, email, "Purchasing Manager")
 	_, err := b.db.Pool.Exec(context.Background(), `
@@ -75,7 +75,7 @@ INSERT INTO send_ledger (campaign_id, contact_id, batch, status, message_id) VAL
 
 // message fills a corpus template: the tokens and headers the worker would have put in the
 // message of campaign c to contact.
-func (b *bundle) message(t *testing.T, tmpl string, c campaign.Campaign, contact register.Contact, messageID string) []byte {
+func (b *bundle) message(t testing.TB, tmpl string, c campaign.Campaign, contact register.Contact, messageID string) []byte {
 	t.Helper()
 	base, _ := url.Parse("https://t.acme.example")
 	r := token.Links{Base: base, Keys: b.keys}.ForRecipient(c.ID, contact.ID, time.Now(), token.LevelIndividual)
@@ -89,14 +89,14 @@ func (b *bundle) message(t *testing.T, tmpl string, c campaign.Campaign, contact
 	).Replace(tmpl))
 }
 
-func (b *bundle) count(t *testing.T, sql string, args ...any) int {
+func (b *bundle) count(t testing.TB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	require.NoError(t, b.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
 	return n
 }
 
-func (b *bundle) suppressed(t *testing.T, email string) bool {
+func (b *bundle) suppressed(t testing.TB, email string) bool {
 	t.Helper()
 	v, err := b.list.Check(context.Background(), b.brand.ID, email)
 	require.NoError(t, err)
@@ -124,7 +124,7 @@ func corpus(t *testing.T) []corpusCase {
 	return out
 }
 
-func readCorpus(t *testing.T, name string) string {
+func readCorpus(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "corpus", name))
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ func readCorpus(t *testing.T, name string) string {
 }
 
 // pgxpoolNew opens a separate pool on url, for a test that closes it.
-func pgxpoolNew(t *testing.T, url string) (*pgxpool.Pool, error) {
+func pgxpoolNew(t testing.TB, url string) (*pgxpool.Pool, error) {
 	t.Helper()
 	return pgxpool.New(context.Background(), url)
 }
