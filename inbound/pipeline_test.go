@@ -210,3 +210,28 @@ func TestMailtoUnsubscribeByEnvelopeGoesThroughOptout(t *testing.T) {
 	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM suppressions WHERE reason = 'unsubscribe' AND source = 'mailto'`))
 	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM contacts WHERE id = $1 AND banned_at IS NOT NULL`, maija.ID))
 }
+
+func TestPurgeRemovesOnlyOldRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	clock := now.Add(-60 * 24 * time.Hour)
+	b := setup(t, inbound.Config{Now: func() time.Time { return clock }})
+	pekka := b.send(t, b.campaign, "pekka.nieminen@example.fi", "")
+	old := b.message(t, readCorpus(t, "postfix-mailbox-full.eml"), b.campaign, pekka, "m@x")
+	_, err := b.proc.Process(ctx, inbound.Envelope{}, old)
+	require.NoError(t, err)
+	_, err = b.proc.Process(ctx, inbound.Envelope{}, []byte("not mail\n"))
+	require.NoError(t, err)
+	clock = now
+	_, err = b.proc.Process(ctx, inbound.Envelope{}, []byte("also not mail\n"))
+	require.NoError(t, err)
+
+	n, err := inbound.PurgeSoftBounces(ctx, b.db.Pool, now.Add(-30*24*time.Hour))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+	n, err = inbound.PurgeQuarantine(ctx, b.db.Pool, now.Add(-30*24*time.Hour))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbound_quarantine`), "the recent one stays")
+}

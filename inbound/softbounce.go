@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kirje/kirje/internal/pg"
 	"github.com/kirje/kirje/suppression"
 )
 
@@ -40,4 +42,15 @@ func (p *Processor) countSoftBounce(ctx context.Context, tx pgx.Tx, mt match, ke
 		return 0, fmt.Errorf("soft bounce count: %w", err)
 	}
 	return n, nil
+}
+
+// PurgeSoftBounces deletes soft-bounce rows older than before (rows of addresses that bounce
+// again are pruned as they do; this clears the rest). Run it now and then with before set to
+// now minus the counting window.
+func PurgeSoftBounces(ctx context.Context, db pg.DBTX, before time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM soft_bounces WHERE bounced_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("inbound: purge soft bounces: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
