@@ -12,6 +12,7 @@ import (
 	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/optout"
+	"github.com/kirje/kirje/privacy"
 	"github.com/kirje/kirje/register"
 	"github.com/kirje/kirje/suppression"
 )
@@ -69,6 +70,7 @@ type API struct {
 	campaigns   *campaign.Store
 	suppression *suppression.List
 	optouts     *optout.Service
+	privacy     *privacy.Service
 	scheduler   Scheduler
 	tester      TestSender
 	logger      *slog.Logger
@@ -106,6 +108,8 @@ func New(cfg Config) http.Handler {
 		a.maxUpload = DefaultMaxUploadBytes
 	}
 	a.users = access.New(cfg.DB).WithClock(a.now)
+	a.privacy = privacy.New(privacy.Config{DB: cfg.DB, Suppression: cfg.Suppression, Optouts: cfg.Optouts,
+		Logger: a.logger, Now: a.now})
 	a.importer = register.NewImporter(cfg.DB, a.logger)
 	a.routes = a.table()
 	for _, rt := range a.routes {
@@ -114,9 +118,20 @@ func New(cfg Config) http.Handler {
 	return a
 }
 
+// setSecurityHeaders marks every answer: nothing is cached (answers hold personal data and
+// secrets), sniffed, framed or allowed to load anything, and no Referer leaves.
+func setSecurityHeaders(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+}
+
 // ServeHTTP serves a request through the route table; a path or method no route has gets a JSON
 // 404 or 405 like every other error.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
 	if h, pattern := a.mux.Handler(r); pattern == "" {
 		a.noRoute(w, r, h)
 		return

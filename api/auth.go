@@ -44,7 +44,8 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, perm access.Perm
 		writeError(w, http.StatusUnauthorized, "a bearer token is required (Authorization: Bearer kirje_…)", nil)
 		return caller{}, false
 	}
-	u, t, err := a.users.Authenticate(r.Context(), token)
+	ip := clientIP(r, a.trustProxy)
+	u, t, err := a.users.AuthenticateFrom(r.Context(), token, ip)
 	if errors.Is(err, access.ErrUnauthenticated) {
 		w.Header().Set("WWW-Authenticate", realm+`, error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "the token is invalid, revoked, or its user is disabled", nil)
@@ -59,7 +60,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, perm access.Perm
 		writeError(w, http.StatusForbidden, "role "+string(u.Role)+" does not grant "+string(perm), nil)
 		return caller{}, false
 	}
-	return caller{user: u, token: t, ip: clientIP(r, a.trustProxy)}, true
+	return caller{user: u, token: t, ip: ip}, true
 }
 
 // bearer extracts the token of an "Authorization: Bearer TOKEN" header (scheme case-insensitive).

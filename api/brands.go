@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -41,7 +42,8 @@ func (a *API) createBrand(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("brand_id", b.ID), slog.Bool("dkim", b.HasDKIM()))
+	auditTarget(r, fmt.Sprintf("brands/%d", b.ID))
+	auditDetail(r, slog.Bool("dkim", b.HasDKIM()))
 	writeJSON(w, http.StatusCreated, b)
 	return nil
 }

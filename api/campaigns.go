@@ -2,7 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -43,7 +43,7 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("campaign_id", c.ID))
+	auditTarget(r, fmt.Sprintf("campaigns/%d", c.ID))
 	writeJSON(w, http.StatusCreated, c)
 	return nil
 }

@@ -2,8 +2,11 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kirje/kirje/register"
 )
@@ -85,7 +88,8 @@ func (a *API) upsertContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("contact_id", c.ID), slog.Bool("created", created))
+	auditTarget(r, fmt.Sprintf("contacts/%d", c.ID))
+	auditDetail(r, slog.Bool("created", created))
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -110,14 +114,21 @@ func (a *API) rectifyContact(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &p); err != nil {
 		return err
 	}
-	ch, err := a.register.UpdateContact(r.Context(), id, p)
+	var ch register.ContactChange
+	err = a.inAuditedTx(r, func(tx pgx.Tx) error {
+		var err error
+		if ch, err = register.New(tx).UpdateContact(r.Context(), id, p); err != nil {
+			return err
+		}
+		if ch.Fields == nil {
+			ch.Fields = []string{}
+		}
+		auditDetail(r, slog.Any("changed", ch.Fields)) // names only: the values are personal data
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if ch.Fields == nil {
-		ch.Fields = []string{}
-	}
-	auditDetail(r, slog.Any("changed", ch.Fields))
 	writeJSON(w, http.StatusOK, rectified{Contact: ch.After, Changed: ch.Fields})
 	return nil
 }

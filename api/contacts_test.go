@@ -120,15 +120,15 @@ func TestRectifyContact(t *testing.T) {
 	assert.Equal(t, "pekka@kone.example", stored.Email, "refused changes leave the contact as it was")
 	assert.Equal(t, "Korhonen", stored.LastName)
 
-	audit := e.logs.records(t, "audit")
+	audit := e.audit(t, access.ActionContactRectify)
 	require.Len(t, audit, 1, "refused requests are not audited")
 	last := audit[0]
-	assert.Equal(t, "contact.rectify", last["action"])
-	assert.Equal(t, "127.0.0.1", last["ip"])
-	assert.NotZero(t, last["token_id"])
-	assert.Equal(t, "staff-privacy", last["user"])
-	assert.Equal(t, fmt.Sprint(c.ID), last["target"].(map[string]any)["id"])
-	assert.Equal(t, []any{"last_name"}, last["changed"])
+	assert.Equal(t, "127.0.0.1", last.IP)
+	assert.Equal(t, e.users[access.RolePrivacy].ID, last.UserID)
+	assert.NotZero(t, last.TokenID)
+	assert.Equal(t, "staff-privacy", last.Actor)
+	assert.Equal(t, fmt.Sprintf("contacts/%d", c.ID), last.Target)
+	assert.Equal(t, []any{"last_name"}, last.Detail["changed"], "field names, not values")
 }
 
 func TestPermissionsAndObjection(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package api is Kirje's REST API under /api/v1: the register, segments, campaigns, the
-// suppression list, objections, and users with their tokens, as JSON over HTTP for staff and
-// scripts (the same operations as the admin commands).
+// suppression list, data subjects' requests (export, objection, erasure, tracking choices), users
+// with their tokens, and the audit log, as JSON over HTTP for staff and scripts (the same
+// operations as the admin commands).
 //
 // It owns the HTTP edge and nothing behind it:
 //   - Every route is declared once, in the route table (routes.go), with the permission it
@@ -12,7 +13,13 @@
 //     400, rule broken 422, conflict or wrong status 409, suppression list unavailable 503,
 //     body too large 413; anything else 500 with a generic message, the error itself only in
 //     the log. Bodies are size-limited and unknown JSON fields are refused.
-//   - Every write names the calling user as its actor.
+//   - Every write names the calling user as its actor, and every route with an audit action writes
+//     an entry to the audit log (package access) when it succeeds — in the change's transaction
+//     where the change is the API's or package privacy's own, otherwise before the answer goes
+//     out; if the entry cannot be written the answer is 500 (audit.go). Token sign-ins are
+//     recorded by access.AuthenticateFrom, once per token per day.
+//   - Every answer carries no-store, nosniff, a deny-all Content-Security-Policy, no-referrer
+//     and X-Frame-Options: DENY.
 //
 // Queue work after a committed change (a scheduled or resumed campaign) and test sends go
 // through the Scheduler and TestSender interfaces defined here; cmd/kirje wires the worker's

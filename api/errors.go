@@ -10,6 +10,7 @@ import (
 	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/optout"
+	"github.com/kirje/kirje/privacy"
 	"github.com/kirje/kirje/register"
 	"github.com/kirje/kirje/suppression"
 )
@@ -34,6 +35,7 @@ func errorTable() []errorStatus {
 		{campaign.ErrNotFound, http.StatusNotFound, ""},
 		{suppression.ErrNotFound, http.StatusNotFound, ""},
 		{access.ErrNotFound, http.StatusNotFound, ""},
+		{privacy.ErrNotFound, http.StatusNotFound, ""},
 
 		{register.ErrConflict, http.StatusConflict, ""},
 		{access.ErrConflict, http.StatusConflict, ""},
@@ -46,6 +48,7 @@ func errorTable() []errorStatus {
 		{suppression.ErrInvalid, http.StatusUnprocessableEntity, ""},
 		{optout.ErrInvalid, http.StatusUnprocessableEntity, ""},
 		{access.ErrInvalid, http.StatusUnprocessableEntity, ""},
+		{privacy.ErrInvalid, http.StatusUnprocessableEntity, ""},
 	}
 }
 

@@ -44,10 +44,9 @@ func TestImportContactsCSV(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Head of Purchasing", c.JobTitle)
 
-	audit := e.logs.records(t, "audit")
+	audit := e.audit(t, access.ActionContactImport)
 	require.Len(t, audit, 1)
-	assert.Equal(t, "contact.import", audit[0]["action"])
-	assert.EqualValues(t, 2, audit[0]["rejected"])
+	assert.EqualValues(t, 2, audit[0].Detail["rejected"])
 }
 
 func TestImportContactsMultipart(t *testing.T) {

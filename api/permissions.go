@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kirje/kirje/optout"
+	"github.com/kirje/kirje/register"
 )
 
 // A contact's marketing bans and consents, and objections to direct marketing.
@@ -47,11 +50,16 @@ func (a *API) recordPermission(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(in.Source) == "" {
 		in.Source = "api"
 	}
-	p, err := a.register.RecordPermission(r.Context(), id, in.Action, in.Source, actor(r), in.Note)
+	var p register.Permission
+	err = a.inAuditedTx(r, func(tx pgx.Tx) error {
+		var err error
+		p, err = register.New(tx).RecordPermission(r.Context(), id, in.Action, in.Source, actor(r), in.Note)
+		auditDetail(r, slog.String("permission", p.Action), slog.Int64("permission_id", p.ID))
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.String("permission", p.Action), slog.Int64("permission_id", p.ID))
 	writeJSON(w, http.StatusCreated, p)
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -25,7 +26,7 @@ const (
 type route struct {
 	pattern string            // ServeMux pattern with method: "GET /api/v1/campaigns/{id}"
 	perm    access.Permission // what the caller's role must grant; required
-	audit   string            // action for the audit log when it succeeds; "" for plain reads
+	audit   string            // access.Action* recorded when it succeeds; "" for plain reads
 	body    body
 	handle  handlerFunc
 }
@@ -38,44 +39,52 @@ func (a *API) table() []route {
 
 		{pattern: "GET " + v1 + "/brands", perm: access.RegisterRead, handle: a.listBrands},
 		{pattern: "GET " + v1 + "/brands/{id}", perm: access.RegisterRead, handle: a.getBrand},
-		{pattern: "POST " + v1 + "/brands", perm: access.BrandsWrite, audit: "brand.create", handle: a.createBrand},
-		{pattern: "PUT " + v1 + "/brands/{id}", perm: access.BrandsWrite, audit: "brand.update", handle: a.updateBrand},
+		{pattern: "POST " + v1 + "/brands", perm: access.BrandsWrite, audit: access.ActionBrandCreate, handle: a.createBrand},
+		{pattern: "PUT " + v1 + "/brands/{id}", perm: access.BrandsWrite, audit: access.ActionBrandUpdate, handle: a.updateBrand},
 
 		{pattern: "GET " + v1 + "/contacts", perm: access.RegisterRead, handle: a.listContacts},
 		{pattern: "GET " + v1 + "/contacts/{id}", perm: access.RegisterRead, handle: a.getContact},
-		{pattern: "POST " + v1 + "/contacts", perm: access.RegisterWrite, audit: "contact.upsert", handle: a.upsertContact},
-		{pattern: "PATCH " + v1 + "/contacts/{id}", perm: access.ContactsRectify, audit: "contact.rectify", handle: a.rectifyContact},
-		{pattern: "POST " + v1 + "/contacts/import", perm: access.RegisterWrite, audit: "contact.import", body: bodyUpload, handle: a.importContacts},
+		{pattern: "POST " + v1 + "/contacts", perm: access.RegisterWrite, audit: access.ActionContactUpsert, handle: a.upsertContact},
+		{pattern: "PATCH " + v1 + "/contacts/{id}", perm: access.ContactsRectify, audit: access.ActionContactRectify, handle: a.rectifyContact},
+		{pattern: "POST " + v1 + "/contacts/import", perm: access.RegisterWrite, audit: access.ActionContactImport, body: bodyUpload, handle: a.importContacts},
 		{pattern: "GET " + v1 + "/contacts/{id}/permissions", perm: access.RegisterRead, handle: a.listPermissions},
-		{pattern: "POST " + v1 + "/contacts/{id}/permissions", perm: access.ConsentWrite, audit: "contact.permission", handle: a.recordPermission},
-		{pattern: "POST " + v1 + "/contacts/{id}/objection", perm: access.SubjectsManage, audit: "subject.objection", handle: a.objection},
+		{pattern: "POST " + v1 + "/contacts/{id}/permissions", perm: access.ConsentWrite, audit: access.ActionContactPermission, handle: a.recordPermission},
+		{pattern: "POST " + v1 + "/contacts/{id}/objection", perm: access.SubjectsManage, audit: access.ActionSubjectObjection, handle: a.objection},
+		{pattern: "GET " + v1 + "/contacts/{id}/tracking", perm: access.RegisterRead, handle: a.listTrackingChoices},
+		{pattern: "POST " + v1 + "/contacts/{id}/tracking", perm: access.ConsentWrite, audit: access.ActionContactTracking, handle: a.setTracking},
+
+		{pattern: "GET " + v1 + "/subjects/export", perm: access.SubjectsManage, audit: access.ActionSubjectExport, handle: a.exportSubject},
+		{pattern: "POST " + v1 + "/subjects/objection", perm: access.SubjectsManage, audit: access.ActionSubjectObjection, handle: a.objectSubject},
+		{pattern: "POST " + v1 + "/subjects/erase", perm: access.SubjectsManage, audit: access.ActionSubjectErase, handle: a.eraseSubject},
 
 		{pattern: "POST " + v1 + "/segments/preview", perm: access.SegmentsRead, handle: a.previewSegment},
 
 		{pattern: "GET " + v1 + "/campaigns", perm: access.CampaignsRead, handle: a.listCampaigns},
 		{pattern: "GET " + v1 + "/campaigns/{id}", perm: access.CampaignsRead, handle: a.getCampaign},
-		{pattern: "POST " + v1 + "/campaigns", perm: access.CampaignsWrite, audit: "campaign.create", handle: a.createCampaign},
-		{pattern: "PUT " + v1 + "/campaigns/{id}", perm: access.CampaignsWrite, audit: "campaign.update", handle: a.updateCampaign},
-		{pattern: "POST " + v1 + "/campaigns/{id}/schedule", perm: access.CampaignsWrite, audit: "campaign.schedule", handle: a.scheduleCampaign},
-		{pattern: "POST " + v1 + "/campaigns/{id}/pause", perm: access.CampaignsWrite, audit: "campaign.pause", handle: a.pauseCampaign},
-		{pattern: "POST " + v1 + "/campaigns/{id}/resume", perm: access.CampaignsWrite, audit: "campaign.resume", handle: a.resumeCampaign},
-		{pattern: "POST " + v1 + "/campaigns/{id}/cancel", perm: access.CampaignsWrite, audit: "campaign.cancel", handle: a.cancelCampaign},
-		{pattern: "POST " + v1 + "/campaigns/{id}/test", perm: access.CampaignsWrite, audit: "campaign.test", handle: a.testCampaign},
+		{pattern: "POST " + v1 + "/campaigns", perm: access.CampaignsWrite, audit: access.ActionCampaignCreate, handle: a.createCampaign},
+		{pattern: "PUT " + v1 + "/campaigns/{id}", perm: access.CampaignsWrite, audit: access.ActionCampaignUpdate, handle: a.updateCampaign},
+		{pattern: "POST " + v1 + "/campaigns/{id}/schedule", perm: access.CampaignsWrite, audit: access.ActionCampaignSchedule, handle: a.scheduleCampaign},
+		{pattern: "POST " + v1 + "/campaigns/{id}/pause", perm: access.CampaignsWrite, audit: access.ActionCampaignPause, handle: a.pauseCampaign},
+		{pattern: "POST " + v1 + "/campaigns/{id}/resume", perm: access.CampaignsWrite, audit: access.ActionCampaignResume, handle: a.resumeCampaign},
+		{pattern: "POST " + v1 + "/campaigns/{id}/cancel", perm: access.CampaignsWrite, audit: access.ActionCampaignCancel, handle: a.cancelCampaign},
+		{pattern: "POST " + v1 + "/campaigns/{id}/test", perm: access.CampaignsWrite, audit: access.ActionCampaignTest, handle: a.testCampaign},
 
 		{pattern: "GET " + v1 + "/suppressions", perm: access.SuppressionsRead, handle: a.listSuppressions},
 		{pattern: "GET " + v1 + "/suppressions/{id}", perm: access.SuppressionsRead, handle: a.getSuppression},
-		{pattern: "POST " + v1 + "/suppressions", perm: access.SuppressionsWrite, audit: "suppression.add", handle: a.addSuppression},
-		{pattern: "DELETE " + v1 + "/suppressions/{id}", perm: access.SuppressionsRemove, audit: "suppression.remove", handle: a.removeSuppression},
-		{pattern: "POST " + v1 + "/suppressions/import", perm: access.SuppressionsWrite, audit: "suppression.import", body: bodyUpload, handle: a.importSuppressions},
-		{pattern: "GET " + v1 + "/suppressions/export", perm: access.SuppressionsExport, audit: "suppression.export", handle: a.exportSuppressions},
+		{pattern: "POST " + v1 + "/suppressions", perm: access.SuppressionsWrite, audit: access.ActionSuppressionAdd, handle: a.addSuppression},
+		{pattern: "DELETE " + v1 + "/suppressions/{id}", perm: access.SuppressionsRemove, audit: access.ActionSuppressionRemove, handle: a.removeSuppression},
+		{pattern: "POST " + v1 + "/suppressions/import", perm: access.SuppressionsWrite, audit: access.ActionSuppressionImport, body: bodyUpload, handle: a.importSuppressions},
+		{pattern: "GET " + v1 + "/suppressions/export", perm: access.SuppressionsExport, audit: access.ActionSuppressionExport, handle: a.exportSuppressions},
 
 		{pattern: "GET " + v1 + "/users", perm: access.UsersManage, handle: a.listUsers},
 		{pattern: "GET " + v1 + "/users/{id}", perm: access.UsersManage, handle: a.getUser},
-		{pattern: "POST " + v1 + "/users", perm: access.UsersManage, audit: "user.create", handle: a.createUser},
-		{pattern: "PATCH " + v1 + "/users/{id}", perm: access.UsersManage, audit: "user.update", handle: a.updateUser},
+		{pattern: "POST " + v1 + "/users", perm: access.UsersManage, audit: access.ActionUserCreate, handle: a.createUser},
+		{pattern: "PATCH " + v1 + "/users/{id}", perm: access.UsersManage, audit: access.ActionUserUpdate, handle: a.updateUser},
 		{pattern: "GET " + v1 + "/users/{id}/tokens", perm: access.UsersManage, handle: a.listTokens},
-		{pattern: "POST " + v1 + "/users/{id}/tokens", perm: access.UsersManage, audit: "token.issue", handle: a.issueToken},
-		{pattern: "DELETE " + v1 + "/users/{id}/tokens/{token_id}", perm: access.UsersManage, audit: "token.revoke", handle: a.revokeToken},
+		{pattern: "POST " + v1 + "/users/{id}/tokens", perm: access.UsersManage, audit: access.ActionTokenIssue, handle: a.issueToken},
+		{pattern: "DELETE " + v1 + "/users/{id}/tokens/{token_id}", perm: access.UsersManage, audit: access.ActionTokenRevoke, handle: a.revokeToken},
+
+		{pattern: "GET " + v1 + "/audit", perm: access.AuditRead, handle: a.listAudit},
 	}
 }
 
@@ -94,42 +103,26 @@ func (a *API) mount(rt route) {
 	}
 	a.mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		w.Header().Set("Cache-Control", "no-store") // answers hold personal data and secrets
 		c, ok := a.authorize(w, r, rt.perm)
 		if !ok {
 			return
 		}
-		rec := &statusWriter{ResponseWriter: w}
-		ctx, note := withAuditNote(withCaller(r.Context(), c))
-		r = r.WithContext(ctx)
+		r = r.WithContext(withCaller(r.Context(), c))
+		rec := &auditWriter{ResponseWriter: w}
+		if rt.audit != "" {
+			ctx, note := withAuditNote(r.Context(), rt.audit, pathTarget(rt.pattern, r))
+			r = r.WithContext(ctx)
+			audited := r
+			rec.audit = func() error { return a.writeAudit(audited, note) }
+		}
 		if err := rt.handle(rec, r); err != nil {
+			if errors.Is(err, errAuditFailed) {
+				return // answered 500 and logged when the entry failed
+			}
 			a.fail(rec, r, err)
 		}
-		if rt.audit != "" && rec.status < 400 {
-			a.audit(r, rt, c, note)
+		if rec.status == 0 { // the handler wrote nothing: net/http would answer 200
+			rec.WriteHeader(http.StatusOK)
 		}
 	})
 }
-
-// statusWriter remembers the status written, for the audit decision.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (flushes while streaming).
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -205,6 +205,14 @@ func (e *env) tester(t *testing.T, rcpt func(string) error) api.TestSender {
 		token.Links{Base: base, Keys: keys}, "bounce.kirje.test")
 }
 
+// audit returns the audit log's entries of action ("" for all), oldest first.
+func (e *env) audit(t *testing.T, action string) []access.Entry {
+	t.Helper()
+	es, err := access.AuditLog(e.ctx, e.db.Pool, access.AuditQuery{Action: action, Limit: 1000})
+	require.NoError(t, err)
+	return es
+}
+
 // syncBuffer collects log output written from handler goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex

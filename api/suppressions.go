@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -81,7 +82,8 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("suppression_id", e.ID), slog.Bool("created", created))
+	auditTarget(r, fmt.Sprintf("suppressions/%d", e.ID))
+	auditDetail(r, slog.Bool("created", created))
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kirje/kirje/access"
 )
 
@@ -40,11 +42,19 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(r, &in); err != nil {
 		return err
 	}
-	plain, t, err := a.users.IssueToken(r.Context(), id, in.Label)
+	var (
+		plain string
+		t     access.Token
+	)
+	err = a.inAuditedTx(r, func(tx pgx.Tx) error {
+		var err error
+		plain, t, err = access.New(tx).WithClock(a.now).IssueToken(r.Context(), id, in.Label)
+		auditDetail(r, slog.Int64("issued_token_id", t.ID), slog.String("label", t.Label))
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("issued_token_id", t.ID))
 	writeJSON(w, http.StatusCreated, issuedToken{Secret: plain, Token: t})
 	return nil
 }
@@ -58,7 +68,10 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.users.RevokeToken(r.Context(), userID, tokenID); err != nil {
+	err = a.inAuditedTx(r, func(tx pgx.Tx) error {
+		return access.New(tx).WithClock(a.now).RevokeToken(r.Context(), userID, tokenID)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

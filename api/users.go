@@ -1,13 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kirje/kirje/access"
-	"github.com/kirje/kirje/internal/pg"
 )
 
 // me is who the token belongs to and what they may do.
@@ -55,11 +55,19 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := a.users.CreateUser(r.Context(), in.Name, in.Role)
+	var u access.User
+	err := a.inAuditedTx(r, func(tx pgx.Tx) error {
+		var err error
+		if u, err = access.New(tx).WithClock(a.now).CreateUser(r.Context(), in.Name, in.Role); err != nil {
+			return err
+		}
+		auditTarget(r, fmt.Sprintf("users/%d", u.ID))
+		auditDetail(r, slog.String("name", u.Name), slog.String("role", string(u.Role)))
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.Int64("target_user_id", u.ID), slog.String("role", string(u.Role)))
 	writeJSON(w, http.StatusCreated, u)
 	return nil
 }
@@ -82,7 +90,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var u access.User
-	err = pg.InTx(r.Context(), a.db, func(tx pgx.Tx) error {
+	err = a.inAuditedTx(r, func(tx pgx.Tx) error {
 		s := access.New(tx).WithClock(a.now)
 		var err error
 		if u, err = s.User(r.Context(), id); err != nil {
@@ -100,12 +108,12 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 		default:
 			u, err = s.EnableUser(r.Context(), id)
 		}
+		auditDetail(r, slog.String("role", string(u.Role)), slog.Bool("disabled", u.Disabled))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	auditDetail(r, slog.String("role", string(u.Role)), slog.Bool("disabled", u.Disabled))
 	writeJSON(w, http.StatusOK, u)
 	return nil
 }
