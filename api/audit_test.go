@@ -44,7 +44,9 @@ func TestEveryAuditedRouteWritesItsEntry(t *testing.T) {
 		func() call {
 			return call{access.RoleMarketer, "POST", "/api/v1/contacts", map[string]any{"email": "new@kone.example"}, ""}
 		},
-		func() call { return call{access.RolePrivacy, "PATCH", contact, map[string]any{"last_name": "Korhonen"}, ""} },
+		func() call {
+			return call{access.RolePrivacy, "PATCH", contact, map[string]any{"last_name": "Korhonen"}, ""}
+		},
 		func() call {
 			return call{access.RoleMarketer, "POST", "/api/v1/contacts/import", "email\nimported@kone.example\n", "text/csv"}
 		},
@@ -86,7 +88,9 @@ func TestEveryAuditedRouteWritesItsEntry(t *testing.T) {
 			return call{access.RolePrivacy, "POST", "/api/v1/suppressions/import", "email\nx@kone.example\n", "text/csv"}
 		},
 		func() call { return call{access.RolePrivacy, "GET", "/api/v1/suppressions/export", nil, ""} },
-		func() call { return call{access.RolePrivacy, "GET", "/api/v1/subjects/export?email=buyer@kone.example", nil, ""} },
+		func() call {
+			return call{access.RolePrivacy, "GET", "/api/v1/subjects/export?email=buyer@kone.example", nil, ""}
+		},
 		func() call {
 			return call{access.RolePrivacy, "POST", "/api/v1/subjects/objection", map[string]any{"email": "new@kone.example", "source": "phone"}, ""}
 		},
