@@ -20,11 +20,14 @@ run: build
 
 demo: run
 
-## test: start services, then vet and run the whole suite with the race detector.
+## test: start services, then vet and run the whole suite with the race detector; as root, also
+## the inbound end-to-end test through a real Postfix (scripts/postfix-e2e.sh).
 test:
 	$(SERVICES) up
 	$(GO) vet ./...
 	$(WITH_ENV) $(GO) test -race -count=1 -timeout 20m ./...
+	@if [ "$$(id -u)" -eq 0 ]; then scripts/postfix-e2e.sh; \
+	else echo "test: skipping the Postfix end-to-end test (it needs root)"; fi
 
 test-short:
 	$(SERVICES) up

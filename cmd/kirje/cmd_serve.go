@@ -24,7 +24,7 @@ import (
 func serverSettings() []string {
 	return with([]string{"database-url", "redis-url", "namespace", "public-url", "http-addr",
 		"secret", "secret-id", "old-secrets", "trust-proxy", "truncate-ip", "smtp-url", "smtp-relays",
-		"mail-domain"}, logSettings())
+		"mail-domain", "soft-bounce-limit", "soft-bounce-window"}, listenerSettings(), logSettings())
 }
 
 func workerSettings() []string {
@@ -48,7 +48,10 @@ func serveCommand() *command {
 					return err
 				}
 				defer app.Close()
-				return app.serve(ctx)
+				g, ctx := errgroup.WithContext(ctx)
+				g.Go(func() error { return app.serve(ctx) })
+				g.Go(func() error { return app.serveInbound(ctx) }) // when KIRJE_INBOUND_ADDR is set
+				return g.Wait()
 			}
 		},
 	}
@@ -231,6 +234,7 @@ func runCommand() *command {
 				}
 				g, ctx := errgroup.WithContext(ctx)
 				g.Go(func() error { return app.serve(ctx) })
+				g.Go(func() error { return app.serveInbound(ctx) })
 				g.Go(func() error { return app.work(ctx) })
 				return g.Wait()
 			}
