@@ -14,7 +14,8 @@ var hNoStore = []string{"no-store"}
 // link; nothing in the request can choose another target. A honeypot link is recorded as machine
 // traffic and answered with a harmless page instead of a redirect. The redirect is sent only once
 // the click is durable; if recording fails, the answer is 503 with a page linking to the same
-// stored URL, so a person still gets there and nothing acknowledges an unrecorded click.
+// stored URL, so a person still gets there and nothing acknowledges an unrecorded click. Over the
+// client's rate limit it is the same page with 429, and nothing is recorded.
 func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request) {
 	c, err := h.keys.Verify(r.PathValue("token"), token.Click)
 	if err != nil {
@@ -27,6 +28,10 @@ func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request) {
 		h.linkError(w, r, c, err)
 		return
 	}
+	if ok, retry := h.allowHit(r); !ok {
+		h.clickUnrecorded(w, target, http.StatusTooManyRequests, retry)
+		return
+	}
 	hit := Hit{At: h.now(), Honeypot: target.honeypot}
 	if c.ContactID != 0 { // aggregate tokens are shared by everyone: no per-person history
 		hit.RecentLinks, hit.NearHoneypot = h.recent.observe(c.CampaignID, c.ContactID, c.LinkID, target.honeypot, hit.At)
@@ -35,7 +40,7 @@ func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request) {
 	if err := h.recorder.Record(r.Context(), ev); err != nil {
 		h.logger.Error("tracking: click not recorded", "campaign_id", c.CampaignID, "contact_id", c.ContactID,
 			"link_id", c.LinkID, "err", err)
-		h.clickUnrecorded(w, target)
+		h.clickUnrecorded(w, target, http.StatusServiceUnavailable, hRetryAfter[0])
 		return
 	}
 	hdr := w.Header()
@@ -64,9 +69,15 @@ func (h *Handler) linkError(w http.ResponseWriter, r *http.Request, c token.Clai
 	}
 }
 
-// clickUnrecorded answers 503 with a plain link to the stored target (never for honeypots).
-func (h *Handler) clickUnrecorded(w http.ResponseWriter, target linkTarget) {
+// clickUnrecorded answers a click that was not recorded (status 503: recording failed; 429: over
+// the rate limit) with a plain link to the stored target, so a person still gets there; a
+// honeypot gets no link.
+func (h *Handler) clickUnrecorded(w http.ResponseWriter, target linkTarget, status int, retryAfter string) {
 	if target.honeypot {
+		if status == http.StatusTooManyRequests {
+			tooMany(w, retryAfter)
+			return
+		}
 		unavailable(w)
 		return
 	}
@@ -74,8 +85,8 @@ func (h *Handler) clickUnrecorded(w http.ResponseWriter, target linkTarget) {
 	hdr["Content-Type"] = hTextHTML
 	hdr["Cache-Control"] = hNoStore
 	hdr["Content-Security-Policy"] = []string{"default-src 'none'"}
-	hdr["Retry-After"] = hRetryAfter
-	w.WriteHeader(http.StatusServiceUnavailable)
+	hdr["Retry-After"] = []string{retryAfter}
+	w.WriteHeader(status)
 	h.pages.onward.Execute(w, target.url)
 }
 

@@ -30,6 +30,14 @@
 // burst or honeypot hit that exposes a scanner cannot be changed (events are append-only);
 // reports can discount them by time, as the signals are stored.
 //
-// It must not touch the database or Redis itself, import the suppression or campaign packages,
+// Limits: with Config.RateLimits set, opens and clicks are limited per client network, page
+// views per client network, and unsubscribe POSTs per person (never per network: mailbox
+// providers send everyone's one-click POSTs from a few addresses); over a limit the answer is 429
+// with Retry-After and nothing is recorded or changed. A failing or slow limiter lets requests
+// through (see RateLimits). Every request's work is bounded by Config.RequestTimeout; POST bodies
+// by 16 KiB. Pages carry a hash-pinned CSP, X-Frame-Options, nosniff and no-referrer; error
+// answers say nothing of their cause.
+//
+// It must not touch the database or Redis itself (the limiter and recorder are interfaces), import the suppression or campaign packages,
 // or redirect anywhere a request names.
 package tracking

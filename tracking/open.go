@@ -27,7 +27,8 @@ var (
 )
 
 // serveOpen records an open and answers with the pixel. The answer waits until the event is
-// durable: a 200 is an acknowledgement. If recording fails it answers 503 with the same pixel,
+// durable: a 200 is an acknowledgement. Over the client's rate limit it records nothing and
+// answers 429 with the same pixel. If recording fails it answers 503 with the same pixel,
 // so the reader's mail client shows nothing amiss while the status says "not recorded" (image
 // proxies do not cache it and may fetch again).
 func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request) {
@@ -37,9 +38,11 @@ func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	ev := h.hitEvent(r, events.Open, c, Hit{})
 	status := http.StatusOK
-	if err := h.recorder.Record(r.Context(), ev); err != nil {
+	if ok, retry := h.allowHit(r); !ok {
+		status = http.StatusTooManyRequests // not recorded; the reader still sees nothing amiss
+		w.Header()["Retry-After"] = []string{retry}
+	} else if err := h.recorder.Record(r.Context(), h.hitEvent(r, events.Open, c, Hit{})); err != nil {
 		h.logger.Error("tracking: open not recorded", "campaign_id", c.CampaignID, "contact_id", c.ContactID, "err", err)
 		status = http.StatusServiceUnavailable
 	}

@@ -99,7 +99,16 @@ type Config struct {
 	// DefaultLang is the page language when Accept-Language names neither "fi" nor "en";
 	// "" means "fi".
 	DefaultLang string
+	// RateLimits bound what one client can make the endpoint do; the zero value (no Limiter)
+	// sets none.
+	RateLimits RateLimits
+	// RequestTimeout bounds the work of one request (lookups, recording, an opt-out's commit);
+	// 0 means DefaultRequestTimeout. A request that runs out is answered 503 like any failure.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default.
+const DefaultRequestTimeout = 15 * time.Second
 
 // Handler serves the tracking endpoint: GET|HEAD /o/{token} (open pixel), GET|HEAD /c/{token}
 // (click redirect), GET|HEAD /u/{token} (unsubscribe page) and POST /u/{token} (RFC 8058
@@ -118,6 +127,8 @@ type Handler struct {
 	links      *linkCache
 	recent     *recentClicks
 	pages      *pages
+	limits     RateLimits
+	timeout    time.Duration
 	mux        *http.ServeMux
 }
 
@@ -144,7 +155,11 @@ func New(cfg Config) (*Handler, error) {
 		links:  newLinkCache(cfg.Links, cfg.LinkCacheSize),
 		recent: newRecentClicks(cfg.RecentClicks, rules),
 		pages:  pg,
+		limits: cfg.RateLimits.withDefaults(),
 		mux:    http.NewServeMux(),
+	}
+	if h.timeout = cfg.RequestTimeout; h.timeout <= 0 {
+		h.timeout = DefaultRequestTimeout
 	}
 	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", h.serveOpen)
 	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", h.serveClick)
@@ -170,5 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }

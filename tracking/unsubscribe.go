@@ -32,6 +32,10 @@ func (h *Handler) serveUnsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := view{Page: pageForm, Lang: h.pages.lang(r, "")}
+	if ok, retry := h.allowPage(r); !ok {
+		h.tooManyPage(w, v, retry)
+		return
+	}
 	rcpt, err := h.recipients.Recipient(r.Context(), c.CampaignID, c.ContactID)
 	if err != nil {
 		h.pageError(w, v, c, "recipient lookup", err)
@@ -47,6 +51,10 @@ func (h *Handler) serveUnsubscribePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveUnsubscribePost(w http.ResponseWriter, r *http.Request) {
 	c, ok := h.verifyUnsubscribe(w, r)
 	if !ok {
+		return
+	}
+	if ok, retry := h.allowOptout(r, c.ContactID); !ok {
+		tooMany(w, retry)
 		return
 	}
 	form, err := readPost(w, r)
@@ -112,6 +120,13 @@ func (h *Handler) pagePost(w http.ResponseWriter, r *http.Request, c token.Claim
 	}
 	v.Page = page
 	h.pages.render(w, http.StatusOK, v)
+}
+
+// tooManyPage answers a page view over the client's rate limit: the "try again" page, 429.
+func (h *Handler) tooManyPage(w http.ResponseWriter, v view, retryAfter string) {
+	v.Page = pageUnavailable
+	w.Header()["Retry-After"] = []string{retryAfter}
+	h.pages.render(w, http.StatusTooManyRequests, v)
 }
 
 // pageError answers a failed lookup or opt-out on the page: 404 for ErrNotFound, else 503 with
