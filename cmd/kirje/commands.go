@@ -41,6 +41,7 @@ func commands() []*command {
 		usersRevokeCommand(),
 		usersDisableCommand(),
 		inboundCommand(), inboundProcessCommand(),
+		auditListCommand(), contactsUpdateCommand(), subjectsExportCommand(), subjectsObjectCommand(), subjectsEraseCommand(), subjectsTrackingCommand(),
 	}
 }
 

@@ -45,6 +45,9 @@ type Config struct {
 	InboundMailboxes string
 	SoftBounceLimit  int
 	SoftBounceWindow time.Duration
+	// Retention (package privacy): 0 keeps for ever.
+	RetentionIP     time.Duration
+	RetentionEvents time.Duration
 }
 
 // setting is one row of the configuration table.
@@ -132,6 +135,8 @@ func settingsTable() []setting {
 		{"inbound-mailboxes", "", "further addresses the inbound listener accepts besides b+/u+ tokens and postmaster@mail-domain, e.g. the feedback-loop address: fbl@bounce.example.com,abuse@bounce.example.com", setString(func(c *Config) *string { return &c.InboundMailboxes })},
 		{"soft-bounce-limit", "3", "soft bounces (mailbox full, 4.x.x) of an address within soft-bounce-window that suppress it", setInt(1, func(c *Config) *int { return &c.SoftBounceLimit })},
 		{"soft-bounce-window", "720h", "window in which soft bounces are counted", setDuration(time.Hour, func(c *Config) *time.Duration { return &c.SoftBounceWindow })},
+		{"retention-ip", "90d", "age after which events lose their IP address and user agent (\"90d\", \"2160h\"; 0 = keep)", setRetention(func(c *Config) *time.Duration { return &c.RetentionIP })},
+		{"retention-events", "730d", "age after which events are deleted; send counts and engagement rollups stay (0 = keep)", setRetention(func(c *Config) *time.Duration { return &c.RetentionEvents })},
 	}
 }
 
