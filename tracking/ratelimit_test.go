@@ -1,8 +1,12 @@
 package tracking_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -142,4 +146,25 @@ func TestRequestTimeout(t *testing.T) {
 	w := f.do(http.MethodGet, path(t, f.recipient(token.LevelIndividual).Open()), "")
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "a hung store is answered, not waited for")
 	assert.NotContains(t, w.Body.String(), "deadline", "no internals")
+}
+
+// A client that trickles its body is cut off after the request timeout, whatever the server's
+// own (longer) read timeout: the tracking endpoint shares a server with the API's slow imports.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	f := setup(t, func(c *tracking.Config) { c.RequestTimeout = 100 * time.Millisecond })
+	srv := httptest.NewServer(f.h)
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	u := path(t, f.recipient(token.LevelIndividual).Unsubscribe())
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: %s\r\nContent-Length: 100\r\n\r\nList-Unsub", u, formType)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "the server answers instead of waiting for the rest")
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Empty(t, f.optouts.log(), "nothing unsubscribed")
 }

@@ -102,8 +102,9 @@ type Config struct {
 	// RateLimits bound what one client can make the endpoint do; the zero value (no Limiter)
 	// sets none.
 	RateLimits RateLimits
-	// RequestTimeout bounds the work of one request (lookups, recording, an opt-out's commit);
-	// 0 means DefaultRequestTimeout. A request that runs out is answered 503 like any failure.
+	// RequestTimeout bounds the work of one request (lookups, recording, an opt-out's commit)
+	// and the reading of its body, whatever the server's own timeouts; 0 means
+	// DefaultRequestTimeout. A request that runs out is answered 503 like any failure.
 	RequestTimeout time.Duration
 }
 
@@ -185,6 +186,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// The server may allow slow bodies for the API's imports; a tracking request gets only its
+	// own timeout to send its (small) body and to be answered. Writers without deadlines (tests)
+	// just report it unsupported.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.timeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(2 * h.timeout))
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	h.mux.ServeHTTP(w, r.WithContext(ctx))
