@@ -42,6 +42,7 @@ func commands() []*command {
 		usersDisableCommand(),
 		inboundCommand(), inboundProcessCommand(),
 		auditListCommand(), contactsUpdateCommand(), subjectsExportCommand(), subjectsObjectCommand(), subjectsEraseCommand(), subjectsTrackingCommand(),
+		eventsTailCommand(), webhooksAddCommand(), webhooksListCommand(), webhooksTestCommand(), webhooksRemoveCommand(), webhooksEnableCommand(), campaignsReportCommand(),
 	}
 }
 
