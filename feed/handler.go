@@ -92,7 +92,8 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request, q Query) {
 func (h *handler) stream(w http.ResponseWriter, r *http.Request, q Query) {
 	w.Header().Set("Content-Type", ContentTypeNDJSON)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	flusher, _ := w.(http.Flusher)
+	// Through any wrappers the edge puts around w (they unwrap to the server's writer).
+	rc := http.NewResponseController(w)
 	line := make([]byte, 0, 1024)
 	n := 0
 	_, err := Each(r.Context(), h.db, q, func(e *Event) error {
@@ -104,9 +105,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, q Query) {
 			if err := bw.Flush(); err != nil {
 				return err
 			}
-			if flusher != nil {
-				flusher.Flush()
-			}
+			_ = rc.Flush() // a writer that cannot flush still gets everything at the end
 		}
 		return nil
 	})

@@ -26,13 +26,13 @@ const DefaultLimit = 1000
 // long stream keeps up with writers; each is small enough to hold no snapshot for long.
 const chunk = 5000
 
-// readSQL serves one chunk. The horizon is an InitPlan evaluated once; the inner query is an
-// index scan on events_feed_idx (tx, id) from the cursor, stopped by the LIMIT. The planner
-// cannot estimate the row comparison and the horizon (it guesses a third of the table), so left
-// to itself it would join the whole table by hash and sort it; the joins are therefore LATERAL
-// with OFFSET 0, which keeps them as per-row index lookups in feed order. The contact of a
-// suppression event without contact_id is looked up by the address in its data; COALESCE
-// evaluates that subquery only for those rows.
+// readSQL serves one chunk: events after the cursor ($1, $2) of transactions before the horizon
+// $5, read just before (see Each). The inner query is an index scan on events_feed_idx (tx, id)
+// from the cursor, stopped by the LIMIT. The planner cannot estimate the row comparison (it
+// guesses a third of the table), so left to itself it would join the whole range by hash and
+// sort it; the joins are therefore LATERAL with OFFSET 0, which keeps them as per-row index
+// lookups in feed order. The contact of a suppression event without contact_id is looked up by
+// the address in its data; COALESCE evaluates that subquery only for those rows.
 const readSQL = `
 SELECT e.tx::text, e.id, e.type, e.occurred_at, coalesce(e.campaign_id, 0), coalesce(e.brand_id, 0),
        coalesce(e.contact_id, c.id, 0), coalesce(c.email, ''), coalesce(c.customer_number, ''),
@@ -40,7 +40,7 @@ SELECT e.tx::text, e.id, e.type, e.occurred_at, coalesce(e.campaign_id, 0), coal
        e.reason, e.data
 FROM (SELECT * FROM events
       WHERE (tx, id) > ($1::text::xid8, $2::bigint)
-        AND tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+        AND tx < $5::text::xid8
         AND ($3::text[] IS NULL OR type = ANY ($3::text[]))
       ORDER BY tx, id
       LIMIT $4) e
@@ -53,10 +53,16 @@ LEFT JOIN LATERAL (
     OFFSET 0) l ON true
 ORDER BY e.tx, e.id`
 
+// horizonSQL is the safe horizon: every transaction before it has ended.
+const horizonSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`
+
 // Each calls fn with the events after q.After, oldest first, until q.Limit events (0: until the
 // horizon is reached) or until fn returns an error, which Each returns. fn's *Event is reused:
-// it is valid only during the call. Each returns the cursor of the last event passed to fn
-// (q.After when none was).
+// it is valid only during the call.
+//
+// Each returns where to resume: after the last event passed to fn or, when it reached the
+// horizon, the horizon itself (its transaction, ID 0). A reader with a type filter then does not
+// scan the same non-matching events again; what it skips was examined.
 func Each(ctx context.Context, db pg.DBTX, q Query, fn func(*Event) error) (Cursor, error) {
 	cur, left := q.After, q.Limit
 	var types []string
@@ -69,7 +75,13 @@ func Each(ctx context.Context, db pg.DBTX, q Query, fn func(*Event) error) (Curs
 		if q.Limit > 0 {
 			n = min(n, left)
 		}
-		got, err := readChunk(ctx, db, cur, types, n, &ev, fn)
+		// The horizon is read before the chunk: an earlier horizon is only more cautious, and
+		// it is known even when the chunk is empty.
+		horizon, err := Head(ctx, db)
+		if err != nil {
+			return cur, err
+		}
+		got, err := readChunk(ctx, db, cur, horizon, types, n, &ev, fn)
 		if got > 0 {
 			cur = ev.Cursor
 		}
@@ -77,14 +89,25 @@ func Each(ctx context.Context, db pg.DBTX, q Query, fn func(*Event) error) (Curs
 			return cur, err
 		}
 		left -= got
-		if got < n || (q.Limit > 0 && left == 0) {
+		if got < n {
+			return later(cur, horizon), nil // every event before the horizon was examined
+		}
+		if q.Limit > 0 && left == 0 {
 			return cur, nil
 		}
 	}
 }
 
-func readChunk(ctx context.Context, db pg.DBTX, after Cursor, types []string, n int, ev *Event, fn func(*Event) error) (int, error) {
-	rows, err := db.Query(ctx, readSQL, after.txParam(), after.ID, types, n)
+// later returns the later of two positions.
+func later(a, b Cursor) Cursor {
+	if a.Tx > b.Tx || (a.Tx == b.Tx && a.ID >= b.ID) {
+		return a
+	}
+	return b
+}
+
+func readChunk(ctx context.Context, db pg.DBTX, after, horizon Cursor, types []string, n int, ev *Event, fn func(*Event) error) (int, error) {
+	rows, err := db.Query(ctx, readSQL, after.txParam(), after.ID, types, n, horizon.txParam())
 	if err != nil {
 		return 0, fmt.Errorf("feed: read: %w", err)
 	}
@@ -140,8 +163,8 @@ func scanEvent(rows pgx.Rows, ev *Event) error {
 	return nil
 }
 
-// Page is one page of the feed: its events and the cursor to ask for the next page with (the
-// request's own cursor when the page is empty).
+// Page is one page of the feed: its events and the cursor to ask for the next page with (see
+// Each: after the last event, or the horizon when the page reached it).
 type Page struct {
 	Events []Event `json:"events"`
 	Next   Cursor  `json:"next"`
@@ -170,17 +193,15 @@ func Read(ctx context.Context, db pg.DBTX, q Query) (Page, error) {
 	return p, err
 }
 
-// headSQL is the horizon's transaction with ID 0: before any of its own events.
-const headSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`
-
-// Head returns the feed's current horizon as a cursor, for a reader that wants what happens from
-// now on without history. Every event it skips belongs to a transaction that ended before the
-// oldest one still running; events of transactions that ended more recently, while an older one
-// was still running, come after it. So a reader starting at Head may see a few events from just
-// before "now", and never misses one from after.
+// Head returns the feed's current horizon as a cursor (its transaction, ID 0, before any of its
+// own events), for a reader that wants what happens from now on without history. Every event it
+// skips belongs to a transaction that ended before the oldest one still running; events of
+// transactions that ended more recently, while an older one was still running, come after it.
+// So a reader starting at Head may see a few events from just before "now", and never misses
+// one from after.
 func Head(ctx context.Context, db pg.DBTX) (Cursor, error) {
 	var tx string
-	if err := db.QueryRow(ctx, headSQL).Scan(&tx); err != nil {
+	if err := db.QueryRow(ctx, horizonSQL).Scan(&tx); err != nil {
 		return Cursor{}, fmt.Errorf("feed: head: %w", err)
 	}
 	n, err := strconv.ParseUint(tx, 10, 64)

@@ -88,7 +88,29 @@ func TestReadFiltersTypesAndPages(t *testing.T) {
 	empty, err := feed.Read(ctx, b.db.Pool, feed.Query{After: rest.Next})
 	require.NoError(t, err)
 	assert.Empty(t, empty.Events)
-	assert.Equal(t, rest.Next, empty.Next, "an empty page hands back the request's cursor")
+	assert.False(t, less(empty.Next, rest.Next), "an empty page never moves the cursor back")
+}
+
+// A reader filtering by type moves past the events it does not want once it reaches the
+// horizon, instead of scanning them again on every read.
+func TestFilteredReaderMovesToTheHorizon(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	insert(t, b.db.Pool, events.Event{Type: events.Open, ContactID: b.contactID},
+		events.Event{Type: events.Open, ContactID: b.contactID})
+	opens := readAll(t, b.db.Pool, feed.Query{}) // waits for the horizon to pass them
+	clicks := feed.Query{Types: []events.Type{events.Click}}
+	p, err := feed.Read(ctx, b.db.Pool, clicks)
+	require.NoError(t, err)
+	assert.Empty(t, p.Events)
+	assert.True(t, less(opens[1].Cursor, p.Next), "the cursor passed the opens it examined")
+
+	insert(t, b.db.Pool, events.Event{Type: events.Click, ContactID: b.contactID})
+	clicks.After = p.Next
+	got := readAll(t, b.db.Pool, clicks)
+	require.Len(t, got, 1)
+	assert.Equal(t, events.Click, got[0].Type)
 }
 
 // An event written by a transaction that is still open is not served, and neither is anything

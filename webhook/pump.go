@@ -102,6 +102,7 @@ func (d *Dispatcher) fill(ctx context.Context, id int64) (int, error) {
 				return err
 			}
 			if n == 0 {
+				cur = next // past what this subscription does not want, up to the horizon
 				break
 			}
 			if _, err := tx.Exec(ctx, insertDeliverySQL, id, newMessageID(""), body, n, now); err != nil {
