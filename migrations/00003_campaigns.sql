@@ -62,6 +62,10 @@ CREATE TABLE send_ledger (
 -- Batches claim their open rows through this index; finished rows drop out of it.
 CREATE INDEX send_ledger_open_idx ON send_ledger (campaign_id, batch)
     WHERE status IN ('pending', 'sending');
+-- The rows batches hold right now. Recording outcomes joins a few hundred (campaign, contact)
+-- pairs against it; without it the planner hashes every open row of the campaign per commit
+-- (5 ms per 100,000 ledger rows, at every group commit of the ledger writer).
+CREATE INDEX send_ledger_sending_idx ON send_ledger (campaign_id, contact_id) WHERE status = 'sending';
 -- No index on contact_id alone: it would cost every materialisation about a fifth of its time, and
 -- nothing on the send path looks rows up by contact. A contact's sends are in events (indexed by
 -- contact); add one here if privacy work needs the ledger by contact.
