@@ -33,6 +33,12 @@ const (
 
 	ActionReportExport = "report.export" // a campaign report's per-recipient CSV
 
+	ActionWebhookCreate  = "webhook.create" // a subscription: the feed's personal data goes to its URL
+	ActionWebhookRemove  = "webhook.remove"
+	ActionWebhookTest    = "webhook.test"
+	ActionWebhookEnable  = "webhook.enable"
+	ActionWebhookDisable = "webhook.disable"
+
 	ActionUserCreate  = "user.create"
 	ActionUserUpdate  = "user.update" // role, disabled
 	ActionTokenIssue  = "token.issue"

@@ -29,6 +29,7 @@ const (
 	ReportsRead        Permission = "reports:read"        // campaign reports (reserved for their API)
 	UsersManage        Permission = "users:manage"        // users, roles and tokens
 	AuditRead          Permission = "audit:read"          // the audit log
+	WebhooksManage     Permission = "webhooks:manage"     // webhook subscriptions: they send the feed's personal data out
 )
 
 // AllPermissions lists every permission, in a stable order.
@@ -37,7 +38,7 @@ func AllPermissions() []Permission {
 		AccountRead, RegisterRead, RegisterWrite, BrandsWrite, ContactsRectify, ConsentWrite,
 		SegmentsRead, CampaignsRead, CampaignsWrite,
 		SuppressionsRead, SuppressionsWrite, SuppressionsExport, SuppressionsRemove,
-		SubjectsManage, EventsRead, ReportsRead, UsersManage, AuditRead,
+		SubjectsManage, EventsRead, ReportsRead, UsersManage, AuditRead, WebhooksManage,
 	}
 }
 

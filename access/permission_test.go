@@ -38,6 +38,7 @@ func TestGrants(t *testing.T) {
 		access.ReportsRead:        A | M | N,
 		access.UsersManage:        A,
 		access.AuditRead:          A,
+		access.WebhooksManage:     A,
 	}
 	require.Len(t, want, len(access.AllPermissions()), "every permission has a row here")
 	roles := map[access.Role]int{access.RoleAdmin: A, access.RoleMarketer: M, access.RoleAnalyst: N, access.RolePrivacy: P}

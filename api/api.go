@@ -59,7 +59,28 @@ type Config struct {
 	// TrustProxy takes the client address recorded in the audit from X-Forwarded-For (its last
 	// entry, the one the single trusted reverse proxy appended) instead of the peer address.
 	TrustProxy bool
+	// Routes are other packages' routes (reports, the event feed, webhooks…), mounted in the
+	// route table like the API's own: behind the bearer token, the route's permission, the body
+	// limit and, when it names an action, the audit log.
+	Routes []Route
 }
+
+// Route is a route another package serves under /api/v1. Its handler writes its own answers
+// (errors as {"error": "…"}); it gets a request whose caller is authenticated and allowed, and
+// can name them with Actor.
+type Route struct {
+	Pattern string            // ServeMux pattern with method: "GET /api/v1/campaigns/{id}/report"
+	Perm    access.Permission // required
+	// Audit is the access.Action* recorded when the route succeeds: required for anything that
+	// changes state or exports personal data, "" for plain reads.
+	Audit   string
+	Upload  bool // the body may be up to MaxUploadBytes instead of MaxBodyBytes
+	Handler http.Handler
+}
+
+// Actor returns the name of the user making r, a request served through the route table (""
+// outside it): the actor other packages' handlers record on their changes.
+func Actor(r *http.Request) string { return actor(r) }
 
 // API is the http.Handler New returns.
 type API struct {
@@ -111,7 +132,7 @@ func New(cfg Config) http.Handler {
 	a.privacy = privacy.New(privacy.Config{DB: cfg.DB, Suppression: cfg.Suppression, Optouts: cfg.Optouts,
 		Logger: a.logger, Now: a.now})
 	a.importer = register.NewImporter(cfg.DB, a.logger)
-	a.routes = a.table()
+	a.routes = append(a.table(), a.extra(cfg.Routes)...)
 	for _, rt := range a.routes {
 		a.mount(rt)
 	}
@@ -126,6 +147,24 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+}
+
+// extra turns other packages' routes into rows of the route table.
+func (a *API) extra(rs []Route) []route {
+	out := make([]route, 0, len(rs))
+	for _, r := range rs {
+		h := r.Handler
+		b := bodyJSON
+		if r.Upload {
+			b = bodyUpload
+		}
+		rt := route{pattern: r.Pattern, perm: r.Perm, audit: r.Audit, body: b}
+		if h != nil { // mount refuses a route without a handler
+			rt.handle = func(w http.ResponseWriter, r *http.Request) error { h.ServeHTTP(w, r); return nil }
+		}
+		out = append(out, rt)
+	}
+	return out
 }
 
 // ServeHTTP serves a request through the route table; a path or method no route has gets a JSON

@@ -15,13 +15,13 @@ import (
 
 var wildcards = regexp.MustCompile(`\{[a-z_]+\}`)
 
-// TestEveryRouteRequiresItsPermission walks the whole route table: without a token every route
+// TestEveryRouteRequiresItsPermission walks the whole route table, other packages' routes too: without a token every route
 // is 401, with a revoked token or a disabled user's 401, with a role lacking the route's
 // permission 403, and with a role that has it neither. IDs in paths name nothing, so allowed
 // calls change nothing.
 func TestEveryRouteRequiresItsPermission(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
+	e := setup(t, withThings) // other packages' routes are walked too
 	revoked, revokedToken := e.user(t, "revoked", access.RoleAdmin)
 	tokens, err := access.New(e.db.Pool).Tokens(e.ctx, revoked.ID)
 	require.NoError(t, err)

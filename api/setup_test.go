@@ -48,6 +48,7 @@ type options struct {
 	redisURL           string                // a Redis that is down, for 503 tests
 	realQueue          bool                  // the worker's Scheduler on the test's Redis instead of a recorder
 	rcpt               func(to string) error // the SMTP sink's answer to RCPT TO
+	routes             []api.Route           // other packages' routes
 }
 
 func setup(t *testing.T, opts ...func(*options)) *env {
@@ -79,6 +80,7 @@ func setup(t *testing.T, opts ...func(*options)) *env {
 	e.handler = api.New(api.Config{
 		DB: e.db.Pool, Suppression: list, Optouts: optout.New(e.db.Pool, list),
 		Scheduler: sched, Tester: e.tester(t, o.rcpt), MaxBodyBytes: o.maxBody, MaxUploadBytes: o.maxUpload,
+		Routes: o.routes,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	e.srv = httptest.NewServer(e.handler)
