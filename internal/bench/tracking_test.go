@@ -218,4 +218,3 @@ FROM events WHERE campaign_id = $1`, campaignID).Scan(&opens, &clicks)
 	}
 	return opens, clicks
 }
-

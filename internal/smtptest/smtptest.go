@@ -49,8 +49,11 @@ type Options struct {
 	// Rcpt, when set, decides each RCPT TO: a non-nil error (use *smtp.SMTPError for a coded
 	// reply) rejects the recipient.
 	Rcpt func(to string) error
-	// Discard keeps only counts and envelopes, not bodies (for benchmarks).
+	// Discard keeps only counts and envelopes, not bodies.
 	Discard bool
+	// CountOnly keeps nothing of the messages but counts and the span of their times (Span), so
+	// that a benchmark's sink does the same small work for every message however many it takes.
+	CountOnly bool
 	// MaxMessageBytes limits the size of a message (default 10 MiB).
 	MaxMessageBytes int64
 }
@@ -64,9 +67,18 @@ type Sink struct {
 	accepted atomic.Int64
 	conns    atomic.Int64
 
-	mu       sync.Mutex
-	messages []Message
-	changed  chan struct{} // closed and replaced whenever a message is accepted
+	mu          sync.Mutex
+	messages    []Message
+	waiters     []waiter
+	first, last time.Time // span since ResetSpan: earliest start, latest acceptance
+}
+
+// waiter is a WaitContext call: ch is closed once n messages were accepted. Waking a waiter only
+// at its count (not at every message) keeps a waiting benchmark from costing the sink a
+// goroutine wake-up per message.
+type waiter struct {
+	n  int64
+	ch chan struct{}
 }
 
 // Start runs a sink on a free loopback port until the test ends.
@@ -86,7 +98,7 @@ func Listen(addr string, opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{Addr: l.Addr().String(), opts: opts, changed: make(chan struct{})}
+	s := &Sink{Addr: l.Addr().String(), opts: opts}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		s.conns.Add(1)
 		return &session{sink: s}, nil
@@ -146,27 +158,58 @@ func (s *Sink) Wait(t testing.TB, n int64, timeout time.Duration) {
 
 // WaitContext blocks until at least n messages were accepted or ctx ends.
 func (s *Sink) WaitContext(ctx context.Context, n int64) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed
+	s.mu.Lock()
+	if s.accepted.Load() >= n {
 		s.mu.Unlock()
-		if s.accepted.Load() >= n {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return nil
 	}
+	w := waiter{n: n, ch: make(chan struct{})}
+	s.waiters = append(s.waiters, w)
+	s.mu.Unlock()
+	select {
+	case <-w.ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Span returns the earliest start and the latest acceptance of the messages accepted since the
+// last ResetSpan (zero times when none).
+func (s *Sink) Span() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.last
+}
+
+// ResetSpan starts a new Span.
+func (s *Sink) ResetSpan() {
+	s.mu.Lock()
+	s.first, s.last = time.Time{}, time.Time{}
+	s.mu.Unlock()
 }
 
 func (s *Sink) accept(m Message) {
 	s.mu.Lock()
-	s.messages = append(s.messages, m)
-	s.accepted.Add(1)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.first.IsZero() || m.StartedAt.Before(s.first) {
+		s.first = m.StartedAt
+	}
+	if m.AcceptedAt.After(s.last) {
+		s.last = m.AcceptedAt
+	}
+	if !s.opts.CountOnly {
+		s.messages = append(s.messages, m)
+	}
+	n := s.accepted.Add(1)
+	kept := s.waiters[:0]
+	for _, w := range s.waiters {
+		if n >= w.n {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	s.waiters = kept
 	s.mu.Unlock()
 }
 
@@ -197,7 +240,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *session) Data(r io.Reader) error {
 	m := Message{From: s.from, To: s.to, StartedAt: s.started}
-	if s.sink.opts.Discard {
+	if s.sink.opts.Discard || s.sink.opts.CountOnly {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}

@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/kirje/kirje/mailer"
+	"github.com/kirje/kirje/mailer/mailertest"
+)
+
+// The raw baseline runs in a process of its own, as Kirje's worker does: in the benchmark's own
+// process, go-mail and the sink would hand each SMTP reply over inside one Go scheduler, which no
+// separate sender can, and the ratio would compare unlike things. (The in-process rate is
+// reported too, for reference.)
+
+const rawEnv = "KIRJE_BENCH_RAW_CLIENT"
+
+// TestRawClientProcess is not a test: it is the raw baseline's sender when the benchmark starts
+// this test binary again with KIRJE_BENCH_RAW_CLIENT=addr,conns,n. It prints the result as JSON.
+func TestRawClientProcess(t *testing.T) {
+	spec := os.Getenv(rawEnv)
+	if spec == "" {
+		t.Skip("the raw baseline's sender process; run by BenchmarkSendCampaign")
+	}
+	var addr string
+	var conns, n int
+	if _, err := fmt.Sscanf(spec, "%s %d %d", &addr, &conns, &n); err != nil {
+		t.Fatalf("%s=%q: %v", rawEnv, spec, err)
+	}
+	res, err := mailertest.RawSend(context.Background(), addr, conns, n, func(i int) (*mail.Msg, error) {
+		return mailer.Build(mailertest.Sample(i), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"messages": res.Messages, "conns": res.Conns, "elapsed_ns": res.Elapsed.Nanoseconds()})
+	fmt.Println("RAW " + string(b))
+}
+
+// rawInProcess is the baseline with go-mail in the benchmark's process.
+func rawInProcess(b *testing.B, addr string, n int) mailertest.Result {
+	b.Helper()
+	res, err := mailertest.RawSend(context.Background(), addr, benchConns, n, func(i int) (*mail.Msg, error) {
+		return mailer.Build(mailertest.Sample(i), nil)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res
+}
+
+// rawOwnProcess is the baseline with go-mail in a process of its own.
+func rawOwnProcess(b *testing.B, addr string, n int) mailertest.Result {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRawClientProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), rawEnv+"="+addr+" "+strconv.Itoa(benchConns)+" "+strconv.Itoa(n))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("raw sender: %v\n%s", err, out)
+	}
+	var r struct {
+		Messages, Conns int
+		ElapsedNS       int64 `json:"elapsed_ns"`
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RAW "); ok {
+			if err := json.Unmarshal([]byte(rest), &r); err != nil {
+				b.Fatal(err)
+			}
+			return mailertest.Result{Messages: r.Messages, Conns: r.Conns, Elapsed: time.Duration(r.ElapsedNS)}
+		}
+	}
+	b.Fatalf("raw sender printed no result:\n%s", out)
+	return mailertest.Result{}
+}
