@@ -185,5 +185,15 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the connection (flushes while streaming).
+// Flush sends what is buffered; the status (and the audit entry) go first, as for Write.
+func (w *auditWriter) Flush() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.failed {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines).
 func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

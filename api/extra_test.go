@@ -68,3 +68,24 @@ func TestRouteWithoutHandlerPanics(t *testing.T) {
 		})
 	})
 }
+
+// A streaming route flushes through the audit writer: the entry is written before the first
+// flushed byte, and the stream arrives.
+func TestStreamingRouteFlushesAfterItsEntry(t *testing.T) {
+	t.Parallel()
+	var entriesAtFlush int
+	var e *env
+	e = setup(t, func(o *options) {
+		o.routes = []api.Route{{Pattern: "GET /api/v1/stream", Perm: access.EventsRead, Audit: access.ActionReportExport,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rc := http.NewResponseController(w)
+				require.NoError(t, rc.Flush())
+				entriesAtFlush = len(e.audit(t, access.ActionReportExport))
+				fmt.Fprintln(w, `{"n":1}`)
+			})}}
+	})
+	res := e.as(t, access.RoleAnalyst, http.MethodGet, "/api/v1/stream", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "{\"n\":1}\n", string(res.body))
+	assert.Equal(t, 1, entriesAtFlush, "recorded before anything left")
+}
