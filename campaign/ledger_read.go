@@ -102,3 +102,24 @@ func HasOpen(ctx context.Context, db pg.DBTX, campaignID int64) (bool, error) {
 	}
 	return open, nil
 }
+
+// nextDueSQL is when a batch's open rows can next be claimed: a pending row's not_before (now
+// when it has none), a sending row's lease end. NULL when the batch has no open rows.
+const nextDueSQL = `
+SELECT min(CASE WHEN status = 'pending' THEN coalesce(not_before, now()) ELSE lease_until END)
+FROM send_ledger
+WHERE campaign_id = $1 AND batch = $2 AND status IN ('pending', 'sending')`
+
+// NextDue returns when a claim of the batch will next find rows, and false when the batch has no
+// open rows. A batch task that claimed nothing uses it to come back at the right time rather
+// than leave deferred rows to the reconciler.
+func NextDue(ctx context.Context, db pg.DBTX, campaignID int64, batch int) (time.Time, bool, error) {
+	var t *time.Time
+	if err := db.QueryRow(ctx, nextDueSQL, campaignID, batch).Scan(&t); err != nil {
+		return time.Time{}, false, fmt.Errorf("campaign: next due of batch %d of %d: %w", batch, campaignID, err)
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return *t, true, nil
+}

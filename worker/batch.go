@@ -41,7 +41,7 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("batch: %w", err)
 	}
 	if len(recipients) == 0 {
-		return w.finishIfDone(ctx, p.CampaignID)
+		return w.comeBackLater(ctx, p)
 	}
 	b := &batchRun{w: w, s: s, batch: p.Batch,
 		log: w.logger.With("campaign_id", p.CampaignID, "batch", p.Batch)}
@@ -61,6 +61,35 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 		return runErr // asynq retries the task, which claims the handed-back rows
 	}
 	return w.finishIfDone(ctx, p.CampaignID)
+}
+
+// comeBackLater handles a batch task that claimed nothing: its rows are done (the campaign may
+// be finished), or deferred to a later time (the task came early: asynq keeps times in whole
+// seconds), or held by another worker's lease. It schedules the batch again for when its rows
+// are due, so deferred rows never wait for the reconciler.
+func (w *Worker) comeBackLater(ctx context.Context, p BatchPayload) error {
+	due, open, err := campaign.NextDue(ctx, w.db, p.CampaignID, p.Batch)
+	if err != nil {
+		return fmt.Errorf("batch: %w", err)
+	}
+	if !open {
+		return w.finishIfDone(ctx, p.CampaignID)
+	}
+	w.enqueueAt(ctx, p.CampaignID, p.Batch, due)
+	return nil
+}
+
+// enqueueAt schedules a batch task for at. asynq keeps scheduled times in whole seconds and may
+// deliver up to a second early, so the task is scheduled a second late instead. The task ID is
+// unique to the batch and the moment, so repeated deferrals to one moment make one task.
+func (w *Worker) enqueueAt(ctx context.Context, campaignID int64, batch int, at time.Time) {
+	key := fmt.Sprintf("at%d", at.UnixMilli()/100)
+	in := max(time.Until(at), 0) + time.Second
+	_, err := w.queue.EnqueueContext(context.WithoutCancel(ctx), NewBatchTask(w.cfg.Namespace, campaignID, batch, key, in))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		// The rows are safe in the ledger; the reconciler finds them later.
+		w.logger.Warn("worker: could not enqueue a deferred batch", "err", err, "campaign_id", campaignID, "batch", batch, "at", at)
+	}
 }
 
 // batchRun is one execution of a batch.
@@ -162,19 +191,10 @@ func (b *batchRun) throttle(ctx context.Context, todo []campaign.Recipient) (sen
 	return send, deferred, wait, nil
 }
 
-// scheduleRetry enqueues the follow-up task for rows handed back with a delay. The task ID is
-// unique to the batch and the time, so repeated deferrals to one moment make one task.
+// scheduleRetry enqueues the follow-up task for rows handed back with a delay.
 func (b *batchRun) scheduleRetry(ctx context.Context) error {
-	if b.retryAt.IsZero() {
-		return nil
-	}
-	in := max(time.Until(b.retryAt), 0)
-	key := fmt.Sprintf("at%d", b.retryAt.UnixMilli()/100)
-	_, err := b.w.queue.EnqueueContext(context.WithoutCancel(ctx),
-		NewBatchTask(b.w.cfg.Namespace, b.s.campaign.ID, b.batch, key, in))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		// The reconciler finds the rows later; the rows themselves are safe in the ledger.
-		b.log.Warn("worker: could not enqueue a deferred batch", "err", err, "retry_at", b.retryAt)
+	if !b.retryAt.IsZero() {
+		b.w.enqueueAt(ctx, b.s.campaign.ID, b.batch, b.retryAt)
 	}
 	return nil
 }

@@ -248,3 +248,27 @@ func batchTask(campaignID int64, batch int) *asynq.Task {
 	p, _ := json.Marshal(BatchPayload{CampaignID: campaignID, Batch: batch})
 	return asynq.NewTask(TypeCampaignBatch, p)
 }
+
+// asynq may deliver a scheduled task up to a second early; a batch task that finds its rows not
+// yet due schedules itself again for when they are, instead of leaving them to the reconciler.
+func TestEarlyBatchTaskComesBackWhenItsRowsAreDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, options{cfg: Config{DomainRate: 0.5, DomainBurst: 1}})
+	b.startWriter(t)
+	fixture.Contacts(t, b.db.Pool, "early.example", 3)
+	c := fixture.Scheduled(t, b.db.Pool, b.brand, "", time.Now())
+	require.NoError(t, b.w.processStart(ctx, startTask(c)))
+	require.NoError(t, b.w.processBatch(ctx, batchTask(c.ID, 0)))
+	require.EqualValues(t, 1, b.sink.Accepted())
+
+	inspector := asynq.NewInspectorFromRedisClient(b.rd.Client)
+	queue := b.rd.Prefix + queueSend
+	_, err := inspector.DeleteAllScheduledTasks(queue)
+	require.NoError(t, err)
+	require.NoError(t, b.w.processBatch(ctx, batchTask(c.ID, 0)), "an early task")
+	assert.EqualValues(t, 1, b.sink.Accepted(), "nothing is due yet")
+	info, err := inspector.GetQueueInfo(queue)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.Scheduled, "the early task schedules the batch for when its rows are due")
+}
