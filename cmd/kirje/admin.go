@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -33,7 +34,7 @@ func queueUI(db *pgxpool.Pool, opts *redis.Options) http.Handler {
 			}
 		}
 		if ok {
-			u, _, err := users.Authenticate(r.Context(), token)
+			u, _, err := users.AuthenticateFrom(r.Context(), token, clientIP(r))
 			if err == nil && u.Role == access.RoleAdmin && !u.Disabled {
 				mon.ServeHTTP(w, r)
 				return
@@ -42,4 +43,13 @@ func queueUI(db *pgxpool.Pool, opts *redis.Options) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Kirje queues (password: an admin API token)", charset="UTF-8"`)
 		http.Error(w, "an administrator's API token is required", http.StatusUnauthorized)
 	})
+}
+
+// clientIP is the peer address of r, for the audit trail of queue UI sign-ins.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

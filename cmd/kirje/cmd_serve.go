@@ -24,13 +24,15 @@ import (
 func serverSettings() []string {
 	return with([]string{"database-url", "redis-url", "namespace", "public-url", "http-addr",
 		"secret", "secret-id", "old-secrets", "trust-proxy", "truncate-ip", "smtp-url", "smtp-relays",
-		"mail-domain", "soft-bounce-limit", "soft-bounce-window"}, listenerSettings(), logSettings())
+		"mail-domain", "soft-bounce-limit", "soft-bounce-window", "tracking-rate", "tracking-burst",
+		"webhook-allow-private"}, listenerSettings(), logSettings())
 }
 
 func workerSettings() []string {
 	return with([]string{"database-url", "redis-url", "namespace", "public-url", "secret", "secret-id",
 		"old-secrets", "smtp-url", "smtp-relays", "mail-domain", "verp", "domain-rate", "domain-burst",
-		"concurrency", "batch-size", "send-lease", "metrics-addr", "reconcile-every", "stale-after"}, logSettings())
+		"concurrency", "batch-size", "send-lease", "metrics-addr", "reconcile-every", "stale-after",
+		"retention-ip", "retention-events", "webhook-allow-private", "quarantine-retention", "soft-bounce-window"}, logSettings())
 }
 
 var requiredRuntime = []string{"database-url", "redis-url", "public-url", "secret"}
@@ -76,11 +78,17 @@ func (a *App) serve(ctx context.Context) error {
 // /api/v1, and the operations endpoints. The returned func flushes and stops the event recorder.
 func (a *App) httpHandler() (http.Handler, func(), error) {
 	rec := events.NewRecorder(a.rdb, events.RecorderConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
+	var limits tracking.RateLimits
+	if a.cfg.TrackingRate > 0 {
+		limits = tracking.RateLimits{Limiter: newLimiter(a.rdb, a.cfg.Namespace),
+			Hits: tracking.Rate{PerSecond: a.cfg.TrackingRate, Burst: a.cfg.TrackingBurst}}
+	}
 	trk, err := tracking.New(tracking.Config{
 		Keys: a.keys, Recorder: rec, Links: trackingLinks{a.db},
 		Optouts:    trackingOptouts{optout.New(a.db, a.supp)},
 		Recipients: trackingRecipients{a.db},
 		Logger:     a.logger, TrustProxy: a.cfg.TrustProxy, TruncateIP: a.cfg.TruncateIP,
+		RateLimits: limits,
 	})
 	if err != nil {
 		rec.Close()
@@ -99,7 +107,7 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	}
 	mux.Handle("/api/", api.New(api.Config{
 		DB: a.db, Suppression: a.supp, Optouts: optouts, Scheduler: scheduler, Tester: tester,
-		Logger: a.logger, TrustProxy: a.cfg.TrustProxy,
+		Logger: a.logger, TrustProxy: a.cfg.TrustProxy, Routes: a.extraRoutes(),
 	}))
 	redisOpts, _ := redis.ParseURL(a.cfg.RedisURL) // parsed before, in openApp
 	mux.Handle(queueUIPath+"/", queueUI(a.db, redisOpts))
@@ -194,6 +202,7 @@ func (a *App) serveOps(ctx context.Context) error {
 
 // work runs the worker, the suppression mirror's upkeep and the event ingester until ctx ends.
 func (a *App) work(ctx context.Context) error {
+	tasks, periodic := a.backgroundTasks()
 	w, err := worker.New(worker.Config{
 		Namespace: a.cfg.Namespace, Concurrency: a.cfg.Concurrency, BatchSize: a.cfg.BatchSize,
 		Lease: a.cfg.SendLease, DomainRate: a.cfg.DomainRate, DomainBurst: a.cfg.DomainBurst,
@@ -203,6 +212,7 @@ func (a *App) work(ctx context.Context) error {
 		DB: a.db, Redis: a.rdb, Suppression: a.supp,
 		Limiter: newLimiter(a.rdb, a.cfg.Namespace), Relays: a.relays, Links: a.links,
 		Logger: a.logger, Metrics: worker.NewMetrics(a.registry),
+		Tasks: tasks, Periodic: periodic,
 	})
 	if err != nil {
 		return err

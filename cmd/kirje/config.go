@@ -38,6 +38,11 @@ type Config struct {
 	MetricsAddr    string
 	ReconcileEvery time.Duration
 	StaleAfter     time.Duration
+
+	WebhookAllowPrivate bool
+	QuarantineRetention time.Duration
+	TrackingRate        float64
+	TrackingBurst       int
 	// Inbound mail (package inbound).
 	InboundAddr      string
 	InboundMaxBytes  int
@@ -121,6 +126,17 @@ func settingsTable() []setting {
 		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", setDuration(time.Second, func(c *Config) *time.Duration { return &c.SendLease })},
 		{"reconcile-every", "30s", "how often the worker compares the queue with what the database says is still to do", setDuration(time.Second, func(c *Config) *time.Duration { return &c.ReconcileEvery })},
 		{"stale-after", "2m", "how long a running campaign may go without progress before its batches are enqueued again", setDuration(time.Second, func(c *Config) *time.Duration { return &c.StaleAfter })},
+		{"tracking-rate", "20", "opens and clicks per second one client network may make (image proxies fetch for many people; 0 = no per-IP limits)", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return errors.New("must be a non-negative number")
+			}
+			c.TrackingRate = f
+			return nil
+		}},
+		{"tracking-burst", "200", "opens and clicks one client network may make at once before tracking-rate applies", setInt(1, func(c *Config) *int { return &c.TrackingBurst })},
+		{"webhook-allow-private", "false", "let webhook endpoints be on private, loopback or link-local addresses (an endpoint inside your own network)", setBool(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
+		{"quarantine-retention", "30d", "age after which quarantined inbound mail (it holds personal data) is deleted (0 = keep)", setRetention(func(c *Config) *time.Duration { return &c.QuarantineRetention })},
 		{"log-format", "json", "log format: json or text", oneOf([]string{"json", "text"}, func(c *Config) *string { return &c.LogFormat })},
 		{"log-level", "info", "log level: debug, info, warn or error", oneOf([]string{"debug", "info", "warn", "error"}, func(c *Config) *string { return &c.LogLevel })},
 		{"trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind your own proxy)", setBool(func(c *Config) *bool { return &c.TrustProxy })},

@@ -65,6 +65,12 @@ func TestHTTPSurface(t *testing.T) {
 		{"queues as analyst", "/admin/queues/", basic(analystToken), 401, ""},
 		{"queues as admin", "/admin/queues/", basic(adminToken), 200, "<html"},
 		{"forged tracking token", "/o/AAAAAAAAAAAAAAAAAAAAAAAA", nil, 404, ""},
+		{"event feed for the register's integration", "/api/v1/events", bearer(analystToken), 200, `"events"`},
+		{"report of an unknown campaign", "/api/v1/campaigns/999/report", bearer(analystToken), 404, ""},
+		{"engagement of an unknown contact", "/api/v1/contacts/999/engagement", bearer(analystToken), 404, ""},
+		{"webhooks are for admins", "/api/v1/webhooks", bearer(analystToken), 403, ""},
+		{"webhooks as admin", "/api/v1/webhooks", bearer(adminToken), 200, ""},
+		{"audit log as admin, with the sign-ins above", "/api/v1/audit", bearer(adminToken), 200, "auth.sign_in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func BenchmarkTracking(b *testing.B) {
 			"KIRJE_DATABASE_URL=" + db.URL, "KIRJE_REDIS_URL=" + rd.URL, "KIRJE_NAMESPACE=" + rd.Prefix,
 			"KIRJE_PUBLIC_URL=http://" + addr, "KIRJE_SECRET=" + secret, "KIRJE_HTTP_ADDR=" + addr,
 			"KIRJE_SMTP_URL=smtp://" + sink.Addr, "KIRJE_LOG_LEVEL=error",
-			"KIRJE_RATE_LIMIT_TRACKING=0",
+			"KIRJE_TRACKING_RATE=0",
 		}
 		startKirje(b, env, "serve")
 		startKirje(b, env, "worker")
