@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/register"
 )
 
@@ -45,6 +46,9 @@ func brandsCreateCommand() *command {
 				b, err := register.New(db).CreateBrand(ctx, in)
 				if err != nil {
 					return domainError(err)
+				}
+				if err := e.audit(ctx, db, access.ActionBrandCreate, fmt.Sprintf("brands/%d", b.ID), map[string]any{"name": b.Name}); err != nil {
+					return err
 				}
 				if *asJSON {
 					return printJSON(e.stdout, b)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/register"
 	"github.com/kirje/kirje/worker"
@@ -73,6 +74,9 @@ func campaignsCreateCommand() *command {
 				if err != nil {
 					return domainError(err)
 				}
+				if err := e.audit(ctx, db, access.ActionCampaignCreate, campaignTarget(c.ID), map[string]any{"name": c.Name}); err != nil {
+					return err
+				}
 				if !when.IsZero() {
 					if c, err = scheduleCampaign(ctx, e, c.ID, when); err != nil {
 						return err
@@ -121,6 +125,9 @@ func scheduleCampaign(ctx context.Context, e *env, id int64, at time.Time) (camp
 	c, err := campaign.New(db).Schedule(ctx, id, at)
 	if err != nil {
 		return c, domainError(err)
+	}
+	if err := e.audit(ctx, db, access.ActionCampaignSchedule, campaignTarget(id), map[string]any{"at": at.UTC()}); err != nil {
+		return c, err
 	}
 	sched, err := e.scheduler(ctx)
 	if err == nil {
@@ -181,7 +188,7 @@ func campaignsScheduleCommand() *command {
 }
 
 // campaignTransition is pause, resume and cancel.
-func campaignTransition(name, summary string, op func(*campaign.Store, context.Context, int64) (campaign.Campaign, error), resume bool) *command {
+func campaignTransition(name, summary, action string, op func(*campaign.Store, context.Context, int64) (campaign.Campaign, error), resume bool) *command {
 	return &command{
 		name:     "campaigns " + name,
 		args:     "ID",
@@ -202,6 +209,9 @@ func campaignTransition(name, summary string, op func(*campaign.Store, context.C
 				c, err := op(campaign.New(db), ctx, id)
 				if err != nil {
 					return domainError(err)
+				}
+				if err := e.audit(ctx, db, action, campaignTarget(id), nil); err != nil {
+					return err
 				}
 				if resume {
 					sched, err := e.scheduler(ctx)
@@ -271,6 +281,8 @@ func campaignsShowCommand() *command {
 	}
 }
 
+func campaignTarget(id int64) string { return fmt.Sprintf("campaigns/%d", id) }
+
 // campaignShow is `campaigns show --json`: the campaign and its ledger counts.
 type campaignShow struct {
 	campaign.Campaign
@@ -335,6 +347,9 @@ func campaignsTestCommand() *command {
 				t := worker.NewTester(app.db, app.relays, app.links, app.mailDomain())
 				if err := t.SendTest(ctx, id, to); err != nil {
 					return domainError(err)
+				}
+				if err := e.audit(ctx, app.db, access.ActionCampaignTest, campaignTarget(id), map[string]any{"recipients": len(to)}); err != nil {
+					return err
 				}
 				fmt.Fprintf(e.stdout, "sent %d test message(s)\n", len(to))
 				return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/register"
 )
@@ -42,6 +43,10 @@ func contactsImportCommand() *command {
 					Progress: func(n int) { e.progress("imported %d rows…", n) },
 				})
 				e.progressDone()
+				if auditErr := e.audit(ctx, db, access.ActionContactImport, "contacts", map[string]any{
+					"imported": res.Imported, "updated": res.Updated, "rejected": res.Rejected}); auditErr != nil && err == nil {
+					err = auditErr
+				}
 				if err != nil {
 					return domainError(err)
 				}

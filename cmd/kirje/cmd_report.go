@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kirje/kirje/access"
 	"io"
 	"maps"
 	"os"
@@ -36,6 +37,10 @@ func campaignsReportCommand() *command {
 				}
 				opts := report.Options{IncludeMachine: *machine}
 				if *csvFile != "" {
+					// Per-recipient outcomes are personal data: the export is audited first.
+					if err := e.audit(ctx, db, access.ActionReportExport, campaignTarget(id), nil); err != nil {
+						return err
+					}
 					return writeRecipients(ctx, e, *csvFile, func(w io.Writer) error {
 						return reportError(report.WriteRecipientsCSV(ctx, db, id, opts, w))
 					})

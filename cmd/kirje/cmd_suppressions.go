@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/register"
 	"github.com/kirje/kirje/suppression"
 )
@@ -75,6 +76,14 @@ func suppressionsAddCommand() *command {
 				if err != nil {
 					return domainError(err)
 				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				if err := e.audit(ctx, db, access.ActionSuppressionAdd, fmt.Sprintf("suppressions/%d", entry.ID),
+					map[string]any{"reason": entry.Reason, "brand_id": entry.BrandID, "created": created}); err != nil {
+					return err
+				}
 				if *asJSON {
 					return printJSON(e.stdout, entry)
 				}
@@ -120,6 +129,23 @@ func suppressionsRemoveCommand() *command {
 				}
 				if err != nil {
 					return domainError(err)
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				// An address is not written into the audit log: its hash names it.
+				target := arg
+				if _, perr := strconv.ParseInt(arg, 10, 64); perr == nil {
+					target = "suppressions/" + arg
+				} else if !strings.HasPrefix(arg, "@") {
+					if n, nerr := suppression.Normalize(arg); nerr == nil {
+						h := suppression.Hash(n)
+						target = access.SubjectTarget(h[:])
+					}
+				}
+				if err := e.audit(ctx, db, access.ActionSuppressionRemove, target, map[string]any{"brand_id": brandID}); err != nil {
+					return err
 				}
 				fmt.Fprintln(e.stdout, "removed")
 				return nil
@@ -208,6 +234,14 @@ func suppressionsImportCommand() *command {
 				}
 				res, err := l.Import(ctx, in, suppression.ImportOptions{Reason: suppression.Reason(*reason),
 					BrandID: brandID, Source: "cli import", Actor: e.actor(), HashOnly: *hashOnly})
+				db, dbErr := e.db(ctx)
+				if dbErr == nil {
+					dbErr = e.audit(ctx, db, access.ActionSuppressionImport, "suppressions", map[string]any{
+						"added": res.Added, "existing": res.Existing, "rejected": res.Rejected})
+				}
+				if err == nil {
+					err = dbErr
+				}
 				if err != nil {
 					return domainError(err)
 				}
@@ -234,6 +268,14 @@ func suppressionsExportCommand() *command {
 			return func(ctx context.Context, e *env, args []string) error {
 				l, err := e.openList(ctx)
 				if err != nil {
+					return err
+				}
+				db, err := e.db(ctx)
+				if err != nil {
+					return err
+				}
+				// Recorded before the first byte goes out, as the API does.
+				if err := e.audit(ctx, db, access.ActionSuppressionExport, "suppressions", nil); err != nil {
 					return err
 				}
 				_, err = l.Export(ctx, e.stdout)

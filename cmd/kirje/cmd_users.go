@@ -36,11 +36,17 @@ func usersAddCommand() *command {
 				if err != nil {
 					return accessError(err)
 				}
+				if err := e.audit(ctx, db, access.ActionUserCreate, userTarget(u.ID), map[string]any{"role": u.Role}); err != nil {
+					return err
+				}
 				out := map[string]any{"user": u}
 				if *token {
 					plain, tok, err := store.IssueToken(ctx, u.ID, "created with the user")
 					if err != nil {
 						return accessError(err)
+					}
+					if err := e.audit(ctx, db, access.ActionTokenIssue, tokenTarget(u.ID, tok.ID), nil); err != nil {
+						return err
 					}
 					out["token"], out["token_id"] = plain, tok.ID
 				}
@@ -118,6 +124,9 @@ func usersTokenCommand() *command {
 				if err != nil {
 					return accessError(err)
 				}
+				if err := e.audit(ctx, db, access.ActionTokenIssue, tokenTarget(u.ID, tok.ID), map[string]any{"label": *label}); err != nil {
+					return err
+				}
 				fmt.Fprintf(e.stdout, "token %d for %s (shown only now):\n%s\n", tok.ID, u.Name, plain)
 				return nil
 			}
@@ -153,6 +162,9 @@ func usersRevokeCommand() *command {
 				if err := store.RevokeToken(ctx, u.ID, id); err != nil {
 					return accessError(err)
 				}
+				if err := e.audit(ctx, db, access.ActionTokenRevoke, tokenTarget(u.ID, id), nil); err != nil {
+					return err
+				}
 				fmt.Fprintln(e.stdout, "revoked")
 				return nil
 			}
@@ -184,9 +196,18 @@ func usersDisableCommand() *command {
 				if err != nil {
 					return accessError(err)
 				}
+				if err := e.audit(ctx, db, access.ActionUserUpdate, userTarget(u.ID), map[string]any{"disabled": true}); err != nil {
+					return err
+				}
 				fmt.Fprintf(e.stdout, "user %s disabled\n", u.Name)
 				return nil
 			}
 		},
 	}
+}
+
+func userTarget(id int64) string { return fmt.Sprintf("users/%d", id) }
+
+func tokenTarget(userID, tokenID int64) string {
+	return fmt.Sprintf("users/%d/tokens/%d", userID, tokenID)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kirje/kirje/access"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,9 @@ func webhooksAddCommand() *command {
 					CreatedBy: e.actor(), From: cursor, FromStart: fromStart})
 				if err != nil {
 					return webhookError(err)
+				}
+				if err := e.auditWebhook(ctx, access.ActionWebhookCreate, c.ID); err != nil {
+					return err
 				}
 				if *asJSON {
 					return printJSON(e.stdout, c)

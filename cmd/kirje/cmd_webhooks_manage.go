@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kirje/kirje/access"
 	"time"
 
 	"github.com/kirje/kirje/webhook"
@@ -31,6 +32,9 @@ func webhooksTestCommand() *command {
 				a, err := d.Test(ctx, id)
 				if err != nil {
 					return webhookError(err)
+				}
+				if err := e.auditWebhook(ctx, access.ActionWebhookTest, id); err != nil {
+					return err
 				}
 				if !a.OK() {
 					return fmt.Errorf("the endpoint did not accept the test message: %s", a.Error)
@@ -61,6 +65,9 @@ func webhooksRemoveCommand() *command {
 				}
 				if err := d.Store().Remove(ctx, id); err != nil {
 					return webhookError(err)
+				}
+				if err := e.auditWebhook(ctx, access.ActionWebhookRemove, id); err != nil {
+					return err
 				}
 				fmt.Fprintf(e.stdout, "webhook %d removed\n", id)
 				return nil
@@ -93,9 +100,21 @@ func webhooksEnableCommand() *command {
 				if err != nil {
 					return err
 				}
+				if err := e.auditWebhook(ctx, access.ActionWebhookEnable, id); err != nil {
+					return err
+				}
 				fmt.Fprintf(e.stdout, "webhook %d is %s; %d pending deliveries go out with the worker's next pump\n", s.ID, s.Status, s.Pending)
 				return nil
 			}
 		},
 	}
+}
+
+// auditWebhook records a webhook subscription change made from the CLI.
+func (e *env) auditWebhook(ctx context.Context, action string, id int64) error {
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	return e.audit(ctx, db, action, fmt.Sprintf("webhooks/%d", id), nil)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kirje/kirje/access"
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/internal/pg"
 	"github.com/kirje/kirje/internal/ratelimit"
@@ -24,9 +25,9 @@ func commands() []*command {
 		segmentsPreviewCommand(),
 		campaignsCreateCommand(),
 		campaignsScheduleCommand(),
-		campaignTransition("pause", "pause a running or scheduled campaign (takes effect within one batch)", (*campaign.Store).Pause, false),
-		campaignTransition("resume", "resume a paused campaign", (*campaign.Store).Resume, true),
-		campaignTransition("cancel", "cancel a campaign; what is unsent stays unsent", (*campaign.Store).Cancel, false),
+		campaignTransition("pause", "pause a running or scheduled campaign (takes effect within one batch)", access.ActionCampaignPause, (*campaign.Store).Pause, false),
+		campaignTransition("resume", "resume a paused campaign", access.ActionCampaignResume, (*campaign.Store).Resume, true),
+		campaignTransition("cancel", "cancel a campaign; what is unsent stays unsent", access.ActionCampaignCancel, (*campaign.Store).Cancel, false),
 		campaignsShowCommand(),
 		campaignsListCommand(),
 		campaignsTestCommand(),
