@@ -2,7 +2,7 @@
 # bench.sh — `make bench`: Kirje's performance scenarios, each beside a baseline measured in the
 # same run (see BENCHMARKS.md). Needs the services (make bench starts them) and wrk.
 #
-#   KIRJE_BENCH=send|tracking|memory|micro|all   which scenarios (default: all)
+#   KIRJE_BENCH=send|tracking|memory|micro|data|all   which scenarios (default: all)
 #   KIRJE_BENCH_RECIPIENTS=N                      audience of the send scenario (default 100000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,9 +25,16 @@ case "$which" in all | send) run go test -run '^$' -bench 'BenchmarkSendCampaign
 case "$which" in all | tracking) run go test -run '^$' -bench 'BenchmarkTracking$' -benchtime 1x -timeout 30m ./internal/bench/ ;; esac
 case "$which" in all | memory) run go test -run '^$' -bench 'BenchmarkWorkerMemory$' -benchtime 1x -timeout 60m ./internal/bench/ ;; esac
 case "$which" in all | micro)
-	run go test -run '^$' -bench 'BenchmarkCheck' -benchtime 200000x ./suppression/
+	run go test -run '^$' -bench 'BenchmarkCheck' -benchtime 5s ./suppression/
 	run go test -run '^$' -bench 'BenchmarkRender' -benchmem ./templates/
 	run go test -run '^$' -bench 'BenchmarkSign|BenchmarkVerify' -benchmem ./token/
+	;;
+esac
+case "$which" in all | data)
+	run go test -run '^$' -bench 'BenchmarkFeed' -benchtime 3x ./feed/
+	run go test -run '^$' -bench 'BenchmarkRollup' -benchtime 1x ./engagement/
+	run go test -run '^$' -bench 'BenchmarkMaterialize' -benchtime 3x ./campaign/
+	run go test -run '^$' -bench 'BenchmarkImport' -benchtime 3x ./register/
 	;;
 esac
 echo "bench: results in $out" >&2

@@ -40,6 +40,11 @@ if ! $kirje brands list --json | grep -q '"name": "Kirje Demo"'; then
 	$kirje brands create --name "Kirje Demo" --from "Kirje Demo <news@kirje-demo.example>" \
 		--address "Kirje Demo Oy, Hämeenkatu 1, 33100 Tampere, Finland" --reply-to "sales@kirje-demo.example"
 fi
+if $kirje users list --json | grep -q '"name": "demo-admin"'; then
+	api_token=$($kirje users token demo-admin --label "make run" | tail -1)
+else
+	api_token=$($kirje users add demo-admin --role admin --token | sed -n 's/^API token (shown only now): //p')
+fi
 echo "== importing the demo register (two rows are bad on purpose, to show the report)"
 $kirje contacts import scripts/demo/contacts.csv
 filter='{"any":[{"field":"title","op":"contains","value":"purchas"},{"field":"title","op":"contains","value":"hankinta"},{"field":"title","op":"contains","value":"osto"},{"field":"title","op":"contains","value":"einkauf"},{"field":"title","op":"contains","value":"inköp"}]}'
@@ -59,6 +64,8 @@ cat <<MSG
     sent mail (Mailpit):   http://127.0.0.1:${KIRJE_DEV_MAILPIT_UI_PORT:-8025}
     tracking endpoint:     $KIRJE_PUBLIC_URL   (open, click and unsubscribe links in each message)
     health / metrics:      $KIRJE_PUBLIC_URL/readyz   $KIRJE_PUBLIC_URL/metrics
+    REST API:              curl -H "Authorization: Bearer $api_token" $KIRJE_PUBLIC_URL/api/v1/campaigns/$id/report
+    queue UI:              $KIRJE_PUBLIC_URL/admin/queues/   (any user name; the token above as password)
     campaign status:       bin/kirje campaigns show $id   (with this shell's KIRJE_* settings:
                            eval "\$(scripts/services.sh env)")
   Ctrl-C stops everything this started.
