@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,14 @@ type wrkResult struct {
 // runWrk loads url with wrk (-t1 -c64, as the measured facts) for d.
 func runWrk(b *testing.B, target string, d time.Duration) wrkResult {
 	b.Helper()
+	before, start := snapshotCPU(), time.Now()
+	defer func() {
+		var parts []string
+		for _, c := range snapshotCPU().since(before, time.Since(start))[:4] {
+			parts = append(parts, fmt.Sprintf("%s %.2f", c.Name, c.Cores))
+		}
+		b.Logf("CPU under load of %s (cores): %s", target, strings.Join(parts, ", "))
+	}()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		b.Skip("wrk is not installed (apt-get install wrk)")
 	}
