@@ -20,19 +20,8 @@ func (s *Store) RecordPermission(ctx context.Context, contactID int64, action, s
 	default:
 		return Permission{}, fmt.Errorf("register: record permission: %w", invalid("action", "%q is not one of ban, unban, consent, withdraw", action))
 	}
-	var err error
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"source", &source}, {"actor", &actor}} {
-		if *f.v, err = cleanText(f.name, *f.v, false); err == nil && *f.v == "" {
-			err = invalid(f.name, "empty")
-		}
-		if err != nil {
-			return Permission{}, fmt.Errorf("register: record permission: %w", err)
-		}
-	}
-	if note, err = cleanText("note", note, true); err != nil {
+	source, actor, note, err := cleanProvenance(source, actor, note)
+	if err != nil {
 		return Permission{}, fmt.Errorf("register: record permission: %w", err)
 	}
 	var p Permission
@@ -78,4 +67,25 @@ FROM marketing_permissions WHERE contact_id = $1 ORDER BY id`, contactID)
 		return nil, fmt.Errorf("register: permissions of contact %d: %w", contactID, err)
 	}
 	return ps, nil
+}
+
+// cleanProvenance checks how a recorded choice arrived and who recorded it: source and actor are
+// required single lines, note an optional text.
+func cleanProvenance(source, actor, note string) (string, string, string, error) {
+	var err error
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"source", &source}, {"actor", &actor}} {
+		if *f.v, err = cleanText(f.name, *f.v, false); err == nil && *f.v == "" {
+			err = invalid(f.name, "empty")
+		}
+		if err != nil {
+			return "", "", "", err
+		}
+	}
+	if note, err = cleanText("note", note, true); err != nil {
+		return "", "", "", err
+	}
+	return source, actor, note, nil
 }

@@ -44,18 +44,7 @@ func (s *Store) SetTracking(ctx context.Context, contactID int64, level, source,
 	if err != nil {
 		return TrackingChoice{}, fmt.Errorf("register: set tracking: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"source", &source}, {"actor", &actor}} {
-		if *f.v, err = cleanText(f.name, *f.v, false); err == nil && *f.v == "" {
-			err = invalid(f.name, "empty")
-		}
-		if err != nil {
-			return TrackingChoice{}, fmt.Errorf("register: set tracking: %w", err)
-		}
-	}
-	if note, err = cleanText("note", note, true); err != nil {
+	if source, actor, note, err = cleanProvenance(source, actor, note); err != nil {
 		return TrackingChoice{}, fmt.Errorf("register: set tracking: %w", err)
 	}
 	var c TrackingChoice

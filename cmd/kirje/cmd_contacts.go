@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/kirje/kirje/access"
@@ -25,14 +24,9 @@ func contactsImportCommand() *command {
 				if len(args) != 1 {
 					return usagef("give one CSV file (or - for standard input)")
 				}
-				in := e.stdin
-				if args[0] != "-" {
-					f, err := os.Open(args[0])
-					if err != nil {
-						return usagef("%v", err)
-					}
-					defer f.Close()
-					in = f
+				in, err := e.openInput(args[0])
+				if err != nil {
+					return err
 				}
 				db, err := e.db(ctx)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kirje/kirje/access"
 )
@@ -111,14 +112,9 @@ func usersTokenCommand() *command {
 				if len(args) != 1 {
 					return usagef("give one user name")
 				}
-				db, err := e.db(ctx)
+				db, store, u, err := e.user(ctx, args[0])
 				if err != nil {
 					return err
-				}
-				store := access.New(db)
-				u, err := store.UserByName(ctx, args[0])
-				if err != nil {
-					return accessError(err)
 				}
 				plain, tok, err := store.IssueToken(ctx, u.ID, *label)
 				if err != nil {
@@ -150,14 +146,9 @@ func usersRevokeCommand() *command {
 				if _, err := fmt.Sscan(args[1], &id); err != nil {
 					return usagef("token ID %q is not a number", args[1])
 				}
-				db, err := e.db(ctx)
+				db, store, u, err := e.user(ctx, args[0])
 				if err != nil {
 					return err
-				}
-				store := access.New(db)
-				u, err := store.UserByName(ctx, args[0])
-				if err != nil {
-					return accessError(err)
 				}
 				if err := store.RevokeToken(ctx, u.ID, id); err != nil {
 					return accessError(err)
@@ -184,16 +175,11 @@ func usersDisableCommand() *command {
 				if len(args) != 1 {
 					return usagef("give one user name")
 				}
-				db, err := e.db(ctx)
+				db, store, u, err := e.user(ctx, args[0])
 				if err != nil {
 					return err
 				}
-				store := access.New(db)
-				u, err := store.UserByName(ctx, args[0])
-				if err == nil {
-					_, err = store.DisableUser(ctx, u.ID)
-				}
-				if err != nil {
+				if _, err := store.DisableUser(ctx, u.ID); err != nil {
 					return accessError(err)
 				}
 				if err := e.audit(ctx, db, access.ActionUserUpdate, userTarget(u.ID), map[string]any{"disabled": true}); err != nil {
@@ -210,4 +196,18 @@ func userTarget(id int64) string { return fmt.Sprintf("users/%d", id) }
 
 func tokenTarget(userID, tokenID int64) string {
 	return fmt.Sprintf("users/%d/tokens/%d", userID, tokenID)
+}
+
+// user opens the database and finds a staff user by name.
+func (e *env) user(ctx context.Context, name string) (*pgxpool.Pool, *access.Store, access.User, error) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return nil, nil, access.User{}, err
+	}
+	store := access.New(db)
+	u, err := store.UserByName(ctx, name)
+	if err != nil {
+		return nil, nil, access.User{}, accessError(err)
+	}
+	return db, store, u, nil
 }

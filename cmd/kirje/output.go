@@ -57,6 +57,20 @@ func readArgFile(e *env, name string) ([]byte, error) {
 	return b, nil
 }
 
+// openInput opens a file named on the command line for streaming ("-" = stdin); it is closed
+// when the command ends.
+func (e *env) openInput(name string) (io.Reader, error) {
+	if name == "-" {
+		return e.stdin, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	e.onClose(func() { _ = f.Close() })
+	return f, nil
+}
+
 // progress reports long work on a terminal: a line rewritten in place.
 func (e *env) progress(format string, a ...any) {
 	if e.terminal {
