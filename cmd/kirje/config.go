@@ -142,7 +142,7 @@ func settingsTable() []setting {
 		{"trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind your own proxy)", setBool(func(c *Config) *bool { return &c.TrustProxy })},
 		{"truncate-ip", "false", "store IPv4 addresses as /24 and IPv6 as /48 in events", setBool(func(c *Config) *bool { return &c.TruncateIP })},
 		{"mail-domain", "", "domain of mailto unsubscribe addresses and VERP return paths; its MX should reach Kirje's inbound listener (default: the public URL's host)", setString(func(c *Config) *string { return &c.MailDomain })},
-		{"verp", "false", "send with a per-message return path b+TOKEN@mail-domain, for inbound bounce processing", setBool(func(c *Config) *bool { return &c.VERP })},
+		{"verp", "true", "send with a per-message return path b+TOKEN@mail-domain, so that bounces come back to Kirje's inbound listener matched to their send (false: bounces go to the brand's From address)", setBool(func(c *Config) *bool { return &c.VERP })},
 		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
 		{"admin-user", "", "user name the CLI records as actor (default: the OS user)", setString(func(c *Config) *string { return &c.AdminUser })},
 		{"inbound-addr", "", "address the inbound SMTP listener (bounces, complaints, mailto unsubscribes for mail-domain) listens on, e.g. :25 (\"\" = none in serve/run)", setString(func(c *Config) *string { return &c.InboundAddr })},

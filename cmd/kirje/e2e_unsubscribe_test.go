@@ -34,6 +34,9 @@ func (s *stack) startApp(t *testing.T) (*App, *httptest.Server) {
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := openApp(ctx, cfg, logger, true)
 	require.NoError(t, err)
+	// The worker builds the suppression mirror in the background; tests that check the list
+	// directly wait for it, as every send does.
+	require.NoError(t, app.supp.EnsureReady(ctx))
 	h, closeHandler, err := app.httpHandler()
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
