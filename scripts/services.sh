@@ -19,6 +19,9 @@ ui_port=${KIRJE_DEV_MAILPIT_UI_PORT:-8025}
 pg_url="postgres://kirje@127.0.0.1:${pg_port}/kirje?sslmode=disable"
 redis_url="redis://127.0.0.1:${redis_port}/0"
 
+# port_open reports whether something listens on a loopback port (bash's /dev/tcp: no curl needed).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 log() { printf '\033[1mservices:\033[0m %s\n' "$*" >&2; }
 
 as_root() {
@@ -91,12 +94,12 @@ start_mailpit() {
 		log "building Mailpit (go install github.com/axllent/mailpit@v1.33.1)"
 		GOBIN="$dev/bin" go install github.com/axllent/mailpit@v1.33.1
 	fi
-	if curl -fsS "http://127.0.0.1:$ui_port/livez" >/dev/null 2>&1; then log "Mailpit already up"; return; fi
+	if port_open "$ui_port" && port_open "$smtp_port"; then log "Mailpit already up"; return; fi
 	log "starting Mailpit (SMTP :$smtp_port, web UI :$ui_port)"
 	"$bin" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$ui_port" --smtp-auth-accept-any \
 		--smtp-auth-allow-insecure --max 5000 >"$dev/mailpit.log" 2>&1 &
 	echo $! >"$dev/mailpit.pid"
-	for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$ui_port/livez" >/dev/null 2>&1 && break; sleep 0.1; done
+	for _ in $(seq 100); do port_open "$smtp_port" && port_open "$ui_port" && break; sleep 0.1; done
 }
 
 stop_all() {
