@@ -54,9 +54,7 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("batch: record outcomes: %w", err)
 	}
 	w.metrics.batch.WithLabelValues("record").Observe(time.Since(stage).Seconds())
-	if err := b.scheduleRetry(ctx); err != nil {
-		return err
-	}
+	b.scheduleRetry(ctx)
 	if runErr != nil {
 		return runErr // asynq retries the task, which claims the handed-back rows
 	}
@@ -192,11 +190,10 @@ func (b *batchRun) throttle(ctx context.Context, todo []campaign.Recipient) (sen
 }
 
 // scheduleRetry enqueues the follow-up task for rows handed back with a delay.
-func (b *batchRun) scheduleRetry(ctx context.Context) error {
+func (b *batchRun) scheduleRetry(ctx context.Context) {
 	if !b.retryAt.IsZero() {
 		b.w.enqueueAt(ctx, b.s.campaign.ID, b.batch, b.retryAt)
 	}
-	return nil
 }
 
 // record hands one outcome to the ledger writer.

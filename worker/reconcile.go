@@ -47,16 +47,12 @@ func (w *Worker) reconcileCampaign(ctx context.Context, c campaign.Campaign) err
 	if w.now().Sub(last) < w.cfg.StaleAfter {
 		return nil // progressing: its tasks are out there
 	}
-	states, err := campaign.OpenBatches(ctx, w.db, c.ID)
+	batches, err := w.openBatches(ctx, c.ID)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	if len(states) == 0 {
+	if len(batches) == 0 {
 		return w.finishIfDone(ctx, c.ID)
-	}
-	var batches []int
-	for _, s := range states {
-		batches = append(batches, s.Batch)
 	}
 	w.logger.Warn("worker: re-enqueueing a stalled campaign's batches", "campaign_id", c.ID, "batches", len(batches))
 	// One reconciliation task per batch and period: the key changes with the stale time.

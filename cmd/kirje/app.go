@@ -28,6 +28,7 @@ type App struct {
 	logger   *slog.Logger
 	db       *pgxpool.Pool
 	rdb      *redis.Client
+	rdbOpts  *redis.Options // what rdb was made from, for clients of other libraries (asynqmon)
 	supp     *suppression.List
 	keys     *token.Keyring
 	links    token.Links
@@ -52,7 +53,7 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, withRelays bo
 	if err != nil {
 		return a, fmt.Errorf("redis: %w", err)
 	}
-	a.rdb = redis.NewClient(opts)
+	a.rdb, a.rdbOpts = redis.NewClient(opts), opts
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return a, fmt.Errorf("redis: ping: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kirje/kirje/api"
@@ -109,8 +108,7 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 		DB: a.db, Suppression: a.supp, Optouts: optouts, Scheduler: scheduler, Tester: tester,
 		Logger: a.logger, TrustProxy: a.cfg.TrustProxy, Routes: a.extraRoutes(),
 	}))
-	redisOpts, _ := redis.ParseURL(a.cfg.RedisURL) // parsed before, in openApp
-	mux.Handle(queueUIPath+"/", queueUI(a.db, redisOpts))
+	mux.Handle(queueUIPath+"/", queueUI(a.db, a.rdbOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
 	return cleanPaths(mux), func() { rec.Close(); _ = scheduler.Close() }, nil
