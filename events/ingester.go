@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,15 +32,25 @@ type Ingester struct {
 	consumer string
 	logger   *slog.Logger
 	cfg      IngesterConfig
+
+	// Run's state between rounds.
+	grouped   bool      // the consumer group is known to exist
+	lastClaim time.Time // when stale entries of other consumers were last claimed
+	unacked   bool      // the last round failed: this consumer has entries to read again
 }
 
 // IngesterConfig tunes an Ingester.
 type IngesterConfig struct {
-	Prefix    string // namespace of the stream key
-	Consumer  string // this process's consumer name (default host-pid)
-	Logger    *slog.Logger
-	Count     int           // entries read per round (default 64; each holds up to a few hundred events)
-	Block     time.Duration // how long a read waits for new entries (default 1s)
+	Prefix   string // namespace of the stream key
+	Consumer string // this process's consumer name (default host-pid)
+	Logger   *slog.Logger
+	Count    int           // entries read per round (default 256; each holds up to a few hundred events)
+	Block    time.Duration // how long a read waits for new entries (default 1s)
+	// Gather is the least time between the starts of two rounds unless the last one read a full
+	// Count (default 100ms): under a steady trickle of events, rounds wait to store many at once
+	// (each round costs a transaction, a commit and a handful of Redis commands whatever its
+	// size) instead of one small round per entry. It delays ingestion, never acknowledgement.
+	Gather    time.Duration
 	ClaimIdle time.Duration // claim other consumers' entries unacknowledged this long (default 30s)
 }
 
@@ -55,7 +64,10 @@ func NewIngester(rdb redis.UniversalClient, db *pgxpool.Pool, cfg IngesterConfig
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Count <= 0 {
-		cfg.Count = 64
+		cfg.Count = 256
+	}
+	if cfg.Gather <= 0 {
+		cfg.Gather = 100 * time.Millisecond
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = time.Second
@@ -69,45 +81,74 @@ func NewIngester(rdb redis.UniversalClient, db *pgxpool.Pool, cfg IngesterConfig
 // Run ingests until ctx is done. Transient errors are logged and retried with a pause.
 func (in *Ingester) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
-		if _, err := in.round(ctx, in.cfg.Block); err != nil && ctx.Err() == nil {
+		start := time.Now()
+		read, _, err := in.round(ctx, in.cfg.Block)
+		if err != nil && ctx.Err() == nil {
 			in.logger.Error("events: ingest failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		if read > 0 && read < in.cfg.Count {
+			sleep(ctx, in.cfg.Gather-time.Since(start))
 		}
 	}
 	return nil
 }
 
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // Drain ingests everything available now (including this consumer's and stale unacknowledged
-// entries) and returns the number of events written. For shutdown and tests.
+// entries) and returns the number of events written. For shutdown and tests; not concurrently
+// with Run.
 func (in *Ingester) Drain(ctx context.Context) (int64, error) {
 	var total int64
 	for {
-		n, err := in.round(ctx, -1)
+		read, n, err := in.round(ctx, -1)
 		total += n
-		if err != nil || n == 0 {
+		if err != nil || read == 0 {
 			return total, err
 		}
 	}
 }
 
-// round claims stale entries, reads new ones (block < 0: don't wait) and stores them.
-func (in *Ingester) round(ctx context.Context, block time.Duration) (int64, error) {
-	if err := in.ensureGroup(ctx); err != nil {
-		return 0, err
+// round claims stale entries when due, reads new ones (block < 0: don't wait, and claim and
+// re-read everything) and stores them. It returns the entries read and the events written.
+func (in *Ingester) round(ctx context.Context, block time.Duration) (int, int64, error) {
+	if !in.grouped {
+		if err := in.ensureGroup(ctx); err != nil {
+			return 0, 0, err
+		}
+		in.grouped = true
 	}
-	claimed, _, err := in.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: in.stream, Group: ingestGroup, Consumer: in.consumer,
-		MinIdle: in.cfg.ClaimIdle, Start: "0-0", Count: int64(in.cfg.Count),
-	}).Result()
-	if err != nil {
-		return 0, fmt.Errorf("events: ingest: claim: %w", err)
+	var msgs []redis.XMessage
+	if block < 0 || time.Since(in.lastClaim) >= in.cfg.ClaimIdle/2 {
+		claimed, _, err := in.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: in.stream, Group: ingestGroup, Consumer: in.consumer,
+			MinIdle: in.cfg.ClaimIdle, Start: "0-0", Count: int64(in.cfg.Count),
+		}).Result()
+		if err != nil {
+			in.grouped = false // the stream or group may have been deleted
+			return 0, 0, fmt.Errorf("events: ingest: claim: %w", err)
+		}
+		msgs, in.lastClaim = claimed, time.Now()
 	}
-	// "0" re-reads entries delivered to this consumer but not acknowledged (a failed round).
-	msgs := claimed
-	for _, id := range []string{"0", ">"} {
+	// "0" re-reads entries delivered to this consumer but not acknowledged (after a failed round).
+	reads := []string{">"}
+	if block < 0 || in.unacked {
+		reads = []string{"0", ">"}
+	}
+	for _, id := range reads {
 		args := &redis.XReadGroupArgs{Group: ingestGroup, Consumer: in.consumer, Streams: []string{in.stream, id},
 			Count: int64(in.cfg.Count), Block: -1}
 		if id == ">" && len(msgs) == 0 && block >= 0 {
@@ -115,16 +156,19 @@ func (in *Ingester) round(ctx context.Context, block time.Duration) (int64, erro
 		}
 		res, err := in.rdb.XReadGroup(ctx, args).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return 0, fmt.Errorf("events: ingest: read: %w", err)
+			in.grouped = false
+			return 0, 0, fmt.Errorf("events: ingest: read: %w", err)
 		}
 		for _, s := range res {
 			msgs = append(msgs, s.Messages...)
 		}
 	}
 	if len(msgs) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
-	return in.store(ctx, msgs)
+	n, err := in.store(ctx, msgs)
+	in.unacked = err != nil
+	return len(msgs), n, err
 }
 
 func (in *Ingester) ensureGroup(ctx context.Context) error {
@@ -135,31 +179,60 @@ func (in *Ingester) ensureGroup(ctx context.Context) error {
 	return nil
 }
 
-// store commits the events of msgs, then acknowledges and deletes the entries.
+// store commits the events of msgs, then acknowledges and deletes the entries. An entry is
+// stored whole in one transaction, so one dedupe key per entry (on its first event) is enough to
+// recognise a redelivery, and events go straight into the table with COPY, with no per-event
+// conflict check.
 func (in *Ingester) store(ctx context.Context, msgs []redis.XMessage) (int64, error) {
 	seen := make(map[string]bool, len(msgs))
-	var evs []Event
 	ids := make([]string, 0, len(msgs))
+	entries := make([][]Event, 0, len(msgs))
+	keys := make([]string, 0, len(msgs))
 	for _, m := range msgs {
 		if seen[m.ID] {
 			continue
 		}
 		seen[m.ID] = true
 		ids = append(ids, m.ID)
-		batch, err := decodeEntry(m)
+		evs, err := decodeEntry(m)
 		if err != nil {
 			// Only Kirje writes this stream; an entry that does not decode never will.
 			in.logger.Error("events: dropping undecodable stream entry", "entry_id", m.ID, "err", err)
 			continue
 		}
-		evs = append(evs, batch...)
+		if len(evs) > 0 {
+			entries = append(entries, evs)
+			keys = append(keys, evs[0].DedupeKey)
+		}
 	}
+	var all []Event
+	for _, entry := range entries {
+		all = append(all, entry...)
+	}
+	// A redelivered entry is rare (a consumer died between commit and acknowledgement): COPY
+	// everything, and only if an entry's key is stored already, find which and store the rest.
 	var written int64
 	err := pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
 		var err error
-		written, err = CopyInsert(ctx, tx, evs)
+		written, err = copyEvents(ctx, tx, all)
 		return err
 	})
+	if pg.IsUniqueViolation(err, "events_dedupe_key_key") {
+		err = pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
+			stored, err := storedKeys(ctx, tx, keys)
+			if err != nil {
+				return err
+			}
+			var evs []Event
+			for _, entry := range entries {
+				if !stored[entry[0].DedupeKey] {
+					evs = append(evs, entry...)
+				}
+			}
+			written, err = copyEvents(ctx, tx, evs)
+			return err
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("events: ingest: %w", err)
 	}
@@ -170,22 +243,25 @@ func (in *Ingester) store(ctx context.Context, msgs []redis.XMessage) (int64, er
 		// Stored but not acknowledged: the entries come back and are skipped by their keys.
 		return written, fmt.Errorf("events: ingest: ack: %w", err)
 	}
-	return int64(len(evs)), nil
+	return written, nil
 }
 
+// decodeEntry returns an entry's events; the first carries the entry's dedupe key.
 func decodeEntry(m redis.XMessage) ([]Event, error) {
 	raw, ok := m.Values["e"].(string)
 	if !ok {
 		return nil, errors.New("no event payload")
 	}
-	var wire []wireEvent
-	if err := json.Unmarshal([]byte(raw), &wire); err != nil {
+	evs, err := decodeWire([]byte(raw))
+	if err != nil {
 		return nil, err
 	}
-	out := make([]Event, len(wire))
-	for i, w := range wire {
-		out[i] = w.event()
-		out[i].DedupeKey = "s:" + m.ID + ":" + strconv.Itoa(i)
+	if len(evs) > 0 {
+		evs[0].DedupeKey = entryKey(m.ID)
 	}
-	return out, nil
+	return evs, nil
 }
+
+// entryKey is the dedupe key of a stream entry's first event. Entries written before the binary
+// form keyed every event as "s:<entry>:<index>", which gives the same key for the first.
+func entryKey(id string) string { return "s:" + id + ":0" }

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,55 +19,71 @@ var ErrClosed = errors.New("events: recorder closed")
 func StreamKey(prefix string) string { return prefix + "events" }
 
 // Recorder acknowledges opens and clicks once they are durable in a Redis stream, without one
-// round trip per event: Record queues the event and waits; a writer appends whatever is queued
-// as one stream entry the moment it is free (group commit), then wakes every waiter. Under load
-// many requests share one XADD; when idle an event is written at once, with no timer to wait for.
+// round trip per event: Record adds the event to the group that is filling and waits; a writer
+// appends a whole group as one stream entry the moment it is free (group commit), then wakes
+// every waiter of that group at once. Under load many requests share one XADD; when idle an
+// event is written at once, with no timer to wait for.
 type Recorder struct {
-	rdb     redis.UniversalClient
-	stream  string
-	logger  *slog.Logger
-	maxLen  int
-	queue   chan pending
-	done    chan struct{}
-	wg      sync.WaitGroup
-	closeMu sync.RWMutex
-	closed  bool
+	rdb      redis.UniversalClient
+	stream   string
+	logger   *slog.Logger
+	maxBatch int
+	timeout  time.Duration
+	wake     chan struct{} // a group is waiting for a writer (capacity 1)
+	done     chan struct{} // closed by Close
+	wg       sync.WaitGroup
+
+	mu     sync.Mutex
+	queue  []*group // groups not yet taken by a writer; the last one is filling
+	closed bool
 }
 
-type pending struct {
-	ev     Event
-	result chan error
+// group is the events that share one stream entry, already encoded, and the outcome their
+// waiters read once done is closed.
+type group struct {
+	payload []byte
+	n       int
+	err     error
+	done    chan struct{}
 }
 
 // RecorderConfig tunes a Recorder.
 type RecorderConfig struct {
 	Prefix string // namespace of the stream key
 	Logger *slog.Logger
-	// Writers is the number of concurrent appenders (default 2): one can write while the next
-	// group gathers.
+	// Writers is the number of concurrent appenders (default 1). One writer makes the largest
+	// groups, which costs Redis and the ingester least; more lower the wait under light load
+	// when the round trip to Redis is long.
 	Writers int
 	// MaxBatch caps the events per stream entry (default 512).
 	MaxBatch int
+	// WriteTimeout bounds one append to the stream (default 5s); the events of a group that
+	// runs out are not acknowledged.
+	WriteTimeout time.Duration
 }
 
 // NewRecorder starts a Recorder's writers; Close stops them.
 func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
 	if cfg.Writers <= 0 {
-		cfg.Writers = 2
+		cfg.Writers = 1
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 512
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Recorder{
-		rdb:    rdb,
-		stream: StreamKey(cfg.Prefix),
-		logger: cfg.Logger,
-		maxLen: cfg.MaxBatch,
-		queue:  make(chan pending, 4*cfg.MaxBatch),
-		done:   make(chan struct{}),
+		rdb:      rdb,
+		stream:   StreamKey(cfg.Prefix),
+		logger:   cfg.Logger,
+		maxBatch: cfg.MaxBatch,
+		timeout:  cfg.WriteTimeout,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	for range cfg.Writers {
 		r.wg.Add(1)
@@ -78,7 +93,8 @@ func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
 }
 
 // Record returns nil once ev is durable in the stream (and will reach PostgreSQL through the
-// Ingester), or an error if it is not: the caller must then not claim it was recorded.
+// Ingester), or an error if it is not: the caller must then not claim it was recorded. The wait
+// is bounded by the writer's timeout as well as by ctx.
 func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	if ev.Type == "" {
 		return errors.New("events: record: event has no type")
@@ -86,22 +102,33 @@ func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = time.Now()
 	}
-	p := pending{ev: ev, result: make(chan error, 1)}
-	r.closeMu.RLock()
+	var scratch [256]byte
+	enc, err := appendWire(scratch[:0], ev)
+	if err != nil {
+		return fmt.Errorf("events: record: %w", err)
+	}
+	r.mu.Lock()
 	if r.closed {
-		r.closeMu.RUnlock()
+		r.mu.Unlock()
 		return ErrClosed
 	}
+	var g *group
+	if n := len(r.queue); n > 0 && r.queue[n-1].n < r.maxBatch {
+		g = r.queue[n-1]
+	} else {
+		g = &group{payload: append(make([]byte, 0, 4096), wireVersion), done: make(chan struct{})}
+		r.queue = append(r.queue, g)
+	}
+	g.payload = append(g.payload, enc...)
+	g.n++
+	r.mu.Unlock()
 	select {
-	case r.queue <- p:
-		r.closeMu.RUnlock()
-	case <-ctx.Done():
-		r.closeMu.RUnlock()
-		return fmt.Errorf("events: record: %w", ctx.Err())
+	case r.wake <- struct{}{}:
+	default: // a writer is already due to look
 	}
 	select {
-	case err := <-p.result:
-		return err
+	case <-g.done:
+		return g.err
 	case <-ctx.Done():
 		// The event may still be written; the caller only learns it was not confirmed.
 		return fmt.Errorf("events: record: %w", ctx.Err())
@@ -110,91 +137,60 @@ func (r *Recorder) Record(ctx context.Context, ev Event) error {
 
 // Close stops accepting events, writes what is queued and waits for the writers.
 func (r *Recorder) Close() {
-	r.closeMu.Lock()
+	r.mu.Lock()
 	if r.closed {
-		r.closeMu.Unlock()
+		r.mu.Unlock()
 		return
 	}
 	r.closed = true
-	close(r.queue)
-	r.closeMu.Unlock()
+	close(r.done)
+	r.mu.Unlock()
 	r.wg.Wait()
 }
 
+// write takes queued groups one at a time and appends each, until Close; then it writes what is
+// left and returns.
 func (r *Recorder) write() {
 	defer r.wg.Done()
-	batch := make([]pending, 0, r.maxLen)
-	for p := range r.queue {
-		batch = append(batch[:0], p)
-	gather:
-		for len(batch) < r.maxLen {
-			select {
-			case q, ok := <-r.queue:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, q)
-			default:
-				break gather
+	for {
+		select {
+		case <-r.wake:
+		case <-r.done:
+			for r.writeNext() {
 			}
+			return
 		}
-		err := r.append(batch)
-		for _, q := range batch {
-			q.result <- err
+		for r.writeNext() {
 		}
 	}
 }
 
-// append writes a group of events as one stream entry. The ingester derives each event's dedupe
-// key from the entry ID and the event's index, so a redelivered entry is stored once.
-func (r *Recorder) append(batch []pending) error {
-	wire := make([]wireEvent, len(batch))
-	for i, p := range batch {
-		wire[i] = toWire(p.ev)
+// writeNext appends the oldest queued group, if there is one, and wakes its waiters.
+func (r *Recorder) writeNext() bool {
+	r.mu.Lock()
+	if len(r.queue) == 0 {
+		r.mu.Unlock()
+		return false
 	}
-	payload, err := json.Marshal(wire)
-	if err != nil {
-		return fmt.Errorf("events: record: encode: %w", err)
-	}
-	// The context is not the request's: a group is written whole or not at all, whichever
+	g := r.queue[0]
+	r.queue[0] = nil
+	r.queue = r.queue[1:]
+	r.mu.Unlock()
+	g.err = r.append(g)
+	close(g.done)
+	return true
+}
+
+// append writes a group as one stream entry. The ingester derives a dedupe key from the entry
+// ID, so a redelivered entry is stored once.
+func (r *Recorder) append(g *group) error {
+	// The context is not a request's: a group is written whole or not at all, whichever
 	// request started it.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	if err := r.rdb.XAdd(ctx, &redis.XAddArgs{Stream: r.stream, Values: []any{"e", payload}}).Err(); err != nil {
-		r.logger.Error("events: stream append failed", "err", err, "events", len(batch))
+	if err := r.rdb.XAdd(ctx, &redis.XAddArgs{Stream: r.stream, Values: []any{"e", g.payload}}).Err(); err != nil {
+		r.logger.Error("events: stream append failed", "err", err, "events", g.n)
 		return fmt.Errorf("events: record: %w", err)
 	}
 	return nil
-}
-
-// wireEvent is an Event as carried in the stream: short keys, zero values omitted.
-type wireEvent struct {
-	Type       Type           `json:"t"`
-	OccurredAt int64          `json:"at"` // unix microseconds
-	CampaignID int64          `json:"ca,omitempty"`
-	ContactID  int64          `json:"co,omitempty"`
-	BrandID    int64          `json:"b,omitempty"`
-	LinkID     int            `json:"l,omitempty"`
-	IP         string         `json:"ip,omitempty"`
-	UserAgent  string         `json:"ua,omitempty"`
-	Machine    bool           `json:"m,omitempty"`
-	Signals    []string       `json:"s,omitempty"`
-	Reason     string         `json:"r,omitempty"`
-	Data       map[string]any `json:"d,omitempty"`
-}
-
-func toWire(e Event) wireEvent {
-	return wireEvent{
-		Type: e.Type, OccurredAt: e.OccurredAt.UnixMicro(), CampaignID: e.CampaignID, ContactID: e.ContactID,
-		BrandID: e.BrandID, LinkID: e.LinkID, IP: e.IP, UserAgent: e.UserAgent, Machine: e.Machine,
-		Signals: e.Signals, Reason: e.Reason, Data: e.Data,
-	}
-}
-
-func (w wireEvent) event() Event {
-	return Event{
-		Type: w.Type, OccurredAt: time.UnixMicro(w.OccurredAt).UTC(), CampaignID: w.CampaignID,
-		ContactID: w.ContactID, BrandID: w.BrandID, LinkID: w.LinkID, IP: w.IP, UserAgent: w.UserAgent,
-		Machine: w.Machine, Signals: w.Signals, Reason: w.Reason, Data: w.Data,
-	}
 }
