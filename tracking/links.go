@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 )
 
 // errBadTarget: the stored URL is not an absolute http(s) URL; the click is refused (404).
@@ -37,16 +38,17 @@ type linkCall struct {
 type linkCache struct {
 	resolver LinkResolver
 	max      int
+	timeout  time.Duration // bounds one lookup
 	mu       sync.RWMutex
 	m        map[linkKey]linkTarget
 	calls    map[linkKey]*linkCall
 }
 
-func newLinkCache(r LinkResolver, size int) *linkCache {
+func newLinkCache(r LinkResolver, size int, timeout time.Duration) *linkCache {
 	if size <= 0 {
 		size = 65536
 	}
-	return &linkCache{resolver: r, max: size, m: make(map[linkKey]linkTarget), calls: make(map[linkKey]*linkCall)}
+	return &linkCache{resolver: r, max: size, timeout: timeout, m: make(map[linkKey]linkTarget), calls: make(map[linkKey]*linkCall)}
 }
 
 // get returns the target of a campaign's link, asking the resolver once per link however many
@@ -90,6 +92,8 @@ func (c *linkCache) get(ctx context.Context, campaign int64, link int) (linkTarg
 }
 
 func (c *linkCache) resolve(ctx context.Context, key linkKey) (linkTarget, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	raw, honeypot, err := c.resolver.Link(ctx, key.campaign, key.link)
 	if err != nil {
 		return linkTarget{}, fmt.Errorf("tracking: link %d of campaign %d: %w", key.link, key.campaign, err)

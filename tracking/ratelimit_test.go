@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/internal/ratelimit"
 	"github.com/kirje/kirje/internal/redistest"
 	"github.com/kirje/kirje/token"
@@ -132,20 +131,44 @@ func TestRateLimiterFailsOpen(t *testing.T) {
 	}
 }
 
-// blockingRecorder hangs until the request's context ends.
-type blockingRecorder struct{}
+// blockingLinks and blockingRecipients hang until the request's context ends.
+type blockingLinks struct{}
 
-func (blockingRecorder) Record(ctx context.Context, _ events.Event) error {
+func (blockingLinks) Link(ctx context.Context, _ int64, _ int) (string, bool, error) {
 	<-ctx.Done()
-	return ctx.Err()
+	return "", false, ctx.Err()
 }
 
+type blockingRecipients struct{}
+
+func (blockingRecipients) Recipient(ctx context.Context, _, _ int64) (tracking.Recipient, error) {
+	<-ctx.Done()
+	return tracking.Recipient{}, ctx.Err()
+}
+
+// Lookups that hang are answered 503 after the request timeout, not waited for. (Opens and
+// clicks wait for the Recorder, which bounds its own writes; see events.RecorderConfig.)
 func TestRequestTimeout(t *testing.T) {
 	t.Parallel()
-	f := setup(t, func(c *tracking.Config) { c.Recorder = blockingRecorder{}; c.RequestTimeout = 50 * time.Millisecond })
-	w := f.do(http.MethodGet, path(t, f.recipient(token.LevelIndividual).Open()), "")
-	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "a hung store is answered, not waited for")
-	assert.NotContains(t, w.Body.String(), "deadline", "no internals")
+	tests := []struct {
+		name   string
+		adjust func(*tracking.Config)
+		target func(token.Recipient) string
+	}{
+		{"click whose link lookup hangs", func(c *tracking.Config) { c.Links = blockingLinks{} },
+			func(r token.Recipient) string { return r.Click(1) }},
+		{"unsubscribe page whose lookup hangs", func(c *tracking.Config) { c.Recipients = blockingRecipients{} },
+			token.Recipient.Unsubscribe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, tt.adjust, func(c *tracking.Config) { c.RequestTimeout = 50 * time.Millisecond })
+			w := f.do(http.MethodGet, path(t, tt.target(f.recipient(token.LevelIndividual))), "")
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code, "a hung store is answered, not waited for")
+			assert.NotContains(t, w.Body.String(), "deadline", "no internals")
+		})
+	}
 }
 
 // A client that trickles its body is cut off after the request timeout, whatever the server's

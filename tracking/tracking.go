@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/kirje/kirje/events"
@@ -20,7 +21,8 @@ var ErrNotFound = errors.New("tracking: not found")
 
 // Recorder makes an open or click event durable. Record returns nil only once the event will
 // reach the events table (events.Recorder does this with a Redis stream); the handler does not
-// acknowledge an event whose Record failed.
+// acknowledge an event whose Record failed. Record must return in bounded time by itself: the
+// handler gives opens and clicks no timeout of its own (events.Recorder bounds each write).
 type Recorder interface {
 	Record(ctx context.Context, ev events.Event) error
 }
@@ -153,7 +155,6 @@ func New(cfg Config) (*Handler, error) {
 		keys: cfg.Keys, recorder: cfg.Recorder, optouts: cfg.Optouts, recipients: cfg.Recipients,
 		logger: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy, truncateIP: cfg.TruncateIP,
 		rules:  rules,
-		links:  newLinkCache(cfg.Links, cfg.LinkCacheSize),
 		recent: newRecentClicks(cfg.RecentClicks, rules),
 		pages:  pg,
 		limits: cfg.RateLimits.withDefaults(),
@@ -162,6 +163,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.timeout = cfg.RequestTimeout; h.timeout <= 0 {
 		h.timeout = DefaultRequestTimeout
 	}
+	h.links = newLinkCache(cfg.Links, cfg.LinkCacheSize, h.timeout)
 	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", h.serveOpen)
 	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", h.serveClick)
 	h.mux.HandleFunc("GET "+token.UnsubscribePath+"{token}", h.serveUnsubscribePage)
@@ -182,13 +184,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = hNoSniff
 	hdr["Referrer-Policy"] = hNoReferrer
-	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+	p := r.URL.Path
+	if p == "" || p[0] != '/' || path.Clean(p) != p {
 		http.NotFound(w, r)
 		return
 	}
-	// The server may allow slow bodies for the API's imports; a tracking request gets only its
-	// own timeout to send its (small) body and to be answered. Writers without deadlines (tests)
-	// just report it unsupported.
+	// Opens and clicks without a body are answered from memory and the event stream, whose wait
+	// the recorder bounds itself; at tens of thousands a second, a timer and two deadlines per
+	// request are a measurable share of the work, so they get none (a click's first lookup of a
+	// link has its own timeout). Everything else does real work or reads a body: the server may
+	// allow slow bodies for the API's imports, but a tracking request gets only its own timeout
+	// to send its (small) body and to be answered. Writers without deadlines (tests) just report
+	// it unsupported.
+	if r.ContentLength == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		(strings.HasPrefix(p, token.OpenPath) || strings.HasPrefix(p, token.ClickPath)) {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.timeout))
 	_ = rc.SetWriteDeadline(time.Now().Add(2 * h.timeout))

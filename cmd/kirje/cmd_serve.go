@@ -101,8 +101,12 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	scheduler := worker.NewScheduler(a.db, a.rdb, a.cfg.Namespace)
 	mux := http.NewServeMux()
 	prefix := strings.TrimSuffix(a.cfg.PublicURL.Path, "/")
+	var tracked http.Handler = trk
+	if prefix != "" {
+		tracked = http.StripPrefix(prefix, trk)
+	}
 	for _, p := range []string{"/o/", "/c/", "/u/"} {
-		mux.Handle(prefix+p, http.StripPrefix(prefix, trk))
+		mux.Handle(prefix+p, tracked)
 	}
 	mux.Handle("/api/", api.New(api.Config{
 		DB: a.db, Suppression: a.supp, Optouts: optouts, Scheduler: scheduler, Tester: tester,
