@@ -88,7 +88,7 @@ func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
 	first, err := decodeEntry(res[0].Messages[0])
 	require.NoError(t, err)
 	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
-		_, err := CopyInsert(ctx, tx, first)
+		_, err := copyEvents(ctx, tx, first)
 		return err
 	}))
 
@@ -135,4 +135,24 @@ func BenchmarkRecord(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Entries that an earlier version wrote as JSON are still in the stream after an upgrade: they
+// are ingested like the rest.
+func TestIngesterReadsEntriesOfEarlierVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, rd := pgtest.New(t), redistest.New(t)
+	legacy := `[{"t":"open","at":1764142200000000,"ca":3,"co":4},{"t":"click","at":1764142201000000,"ca":3,"co":4,"l":2}]`
+	require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey(rd.Prefix), Values: []any{"e", legacy}}).Err())
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	t.Cleanup(rec.Close)
+	require.NoError(t, rec.Record(ctx, Event{Type: Open, CampaignID: 3, ContactID: 5}))
+
+	got, err := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a"}).Drain(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, got)
+	var clicks int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'click' AND link_id = 2 AND contact_id = 4`).Scan(&clicks))
+	assert.Equal(t, 1, clicks)
 }
