@@ -16,8 +16,8 @@ var hNoStore = []string{"no-store"}
 // the click is durable; if recording fails, the answer is 503 with a page linking to the same
 // stored URL, so a person still gets there and nothing acknowledges an unrecorded click. Over the
 // client's rate limit it is the same page with 429, and nothing is recorded.
-func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request) {
-	c, err := h.keys.Verify(r.PathValue("token"), token.Click)
+func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request, tok string) {
+	c, err := h.keys.Verify(tok, token.Click)
 	if err != nil {
 		h.logger.Debug("tracking: invalid token", "kind", "click")
 		http.NotFound(w, r)

@@ -31,8 +31,8 @@ var (
 // answers 429 with the same pixel. If recording fails it answers 503 with the same pixel,
 // so the reader's mail client shows nothing amiss while the status says "not recorded" (image
 // proxies do not cache it and may fetch again).
-func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request) {
-	c, err := h.keys.Verify(r.PathValue("token"), token.Open)
+func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request, tok string) {
+	c, err := h.keys.Verify(tok, token.Open)
 	if err != nil {
 		h.logger.Debug("tracking: invalid token", "kind", "open")
 		http.NotFound(w, r)

@@ -127,6 +127,10 @@ func TestForgedTokensGet404AndRecordNothing(t *testing.T) {
 		{"open with trailing", "GET", open + "A", ""},
 		{"open forged key", "GET", path(t, forged.Open()), ""},
 		{"click token as open", "GET", "/o/" + strings.TrimPrefix(click, "/c/"), ""},
+		{"open with a second segment", "GET", open + "/x", ""},
+		{"open token below a second segment", "GET", "/o/x" + strings.TrimPrefix(open, "/o"), ""},
+		{"click empty", "GET", "/c/", ""},
+		{"click with a second segment", "GET", click + "/x", ""},
 		{"click truncated", "GET", click[:len(click)-1], ""},
 		{"click altered", "GET", alter(click), ""},
 		{"click forged key", "GET", path(t, forged.Click(1)), ""},
@@ -179,4 +183,25 @@ func TestClientAddress(t *testing.T) {
 			assert.Equal(t, tt.want, evs[0].IP)
 		})
 	}
+}
+
+// Opens and clicks are routed by hand on their fast path: other methods get what the router
+// answers, 405 with the allowed methods, and nothing is recorded.
+func TestTrackingMethods(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	r := f.recipient(token.LevelIndividual)
+	for _, target := range []string{path(t, r.Open()), path(t, r.Click(1))} {
+		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+			w := f.do(method, target, "")
+			assert.Equal(t, http.StatusMethodNotAllowed, w.Code, method+" "+target)
+			assert.Equal(t, "GET, HEAD", w.Header().Get("Allow"), method+" "+target)
+		}
+		w := f.do(http.MethodHead, target, "")
+		assert.Less(t, w.Code, 400, "HEAD "+target)
+	}
+	for _, ev := range f.rec.all() {
+		assert.True(t, ev.Machine, "only the HEAD requests were recorded, as machine traffic")
+	}
+	assert.Len(t, f.rec.all(), 2)
 }

@@ -164,8 +164,12 @@ func New(cfg Config) (*Handler, error) {
 		h.timeout = DefaultRequestTimeout
 	}
 	h.links = newLinkCache(cfg.Links, cfg.LinkCacheSize, h.timeout)
-	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", h.serveOpen)
-	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", h.serveClick)
+	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", func(w http.ResponseWriter, r *http.Request) {
+		h.serveOpen(w, r, r.PathValue("token"))
+	})
+	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", func(w http.ResponseWriter, r *http.Request) {
+		h.serveClick(w, r, r.PathValue("token"))
+	})
 	h.mux.HandleFunc("GET "+token.UnsubscribePath+"{token}", h.serveUnsubscribePage)
 	h.mux.HandleFunc("POST "+token.UnsubscribePath+"{token}", h.serveUnsubscribePost)
 	return h, nil
@@ -196,10 +200,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// allow slow bodies for the API's imports, but a tracking request gets only its own timeout
 	// to send its (small) body and to be answered. Writers without deadlines (tests) just report
 	// it unsupported.
-	if r.ContentLength == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
-		(strings.HasPrefix(p, token.OpenPath) || strings.HasPrefix(p, token.ClickPath)) {
-		h.mux.ServeHTTP(w, r)
-		return
+	if r.ContentLength == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// The routes registered in New, matched by hand.
+		if tok, ok := strings.CutPrefix(p, token.OpenPath); ok {
+			if oneSegment(tok) {
+				h.serveOpen(w, r, tok)
+			} else {
+				http.NotFound(w, r)
+			}
+			return
+		}
+		if tok, ok := strings.CutPrefix(p, token.ClickPath); ok {
+			if oneSegment(tok) {
+				h.serveClick(w, r, tok)
+			} else {
+				http.NotFound(w, r)
+			}
+			return
+		}
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.timeout))
@@ -208,3 +226,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }
+
+// oneSegment reports whether s would match a {wildcard} of a ServeMux pattern: one non-empty
+// path segment.
+func oneSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }

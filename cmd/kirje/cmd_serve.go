@@ -16,6 +16,7 @@ import (
 	"github.com/kirje/kirje/api"
 	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/optout"
+	"github.com/kirje/kirje/token"
 	"github.com/kirje/kirje/tracking"
 	"github.com/kirje/kirje/worker"
 )
@@ -105,7 +106,7 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	if prefix != "" {
 		tracked = http.StripPrefix(prefix, trk)
 	}
-	for _, p := range []string{"/o/", "/c/", "/u/"} {
+	for _, p := range []string{token.OpenPath, token.ClickPath, token.UnsubscribePath} {
 		mux.Handle(prefix+p, tracked)
 	}
 	mux.Handle("/api/", api.New(api.Config{
@@ -115,7 +116,21 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	mux.Handle(queueUIPath+"/", queueUI(a.db, a.rdbOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
-	return cleanPaths(mux), func() { rec.Close(); _ = scheduler.Close() }, nil
+	return cleanPaths(trackingFirst(prefix, tracked, mux)), func() { rec.Close(); _ = scheduler.Close() }, nil
+}
+
+// trackingFirst hands opens and clicks, by far the most frequent requests, straight to the
+// tracking handler, without the router's pattern matching; everything else goes through mux,
+// where the same paths lead to the same handler.
+func trackingFirst(prefix string, tracked, mux http.Handler) http.Handler {
+	open, click := prefix+token.OpenPath, prefix+token.ClickPath
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, open) || strings.HasPrefix(p, click) {
+			tracked.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // cleanPaths answers 404 to a path that is not in clean form ("//host/…", "/a/../b"), which
