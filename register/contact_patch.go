@@ -25,7 +25,7 @@ type ContactPatch struct {
 	LeadID         *string `json:"lead_id,omitempty"`
 	CompanyID      *int64  `json:"company_id,omitempty"` // 0 unlinks the company
 	Kind           *Kind   `json:"kind,omitempty"`
-	Tracking       *string `json:"tracking,omitempty"` // "" follows the brand again
+	Tracking       *string `json:"tracking,omitempty"` // always refused: see Store.SetTracking
 	// Attributes, when non-nil, replace the stored attributes entirely (an empty map clears them).
 	Attributes map[string]any `json:"attributes,omitempty"`
 }
@@ -112,11 +112,10 @@ func (p ContactPatch) apply(c Contact) (Contact, []string, error) {
 		}
 	}
 	if p.Tracking != nil {
-		t, err := parseTracking(*p.Tracking)
-		if err != nil {
-			return c, nil, err
-		}
-		set("tracking", &c.Tracking, t)
+		// Like a ban or a consent, a tracking level is the person's recorded choice, kept with its
+		// source and history (SetTracking); a rectification would change it without a trace.
+		return c, nil, invalid("tracking", "is the person's recorded choice: record it as one "+
+			"(POST /api/v1/contacts/{id}/tracking, kirje subjects tracking), which keeps its history")
 	}
 	if p.Attributes != nil {
 		newJSON, err := marshalAttributes(p.Attributes)

@@ -27,11 +27,10 @@ func TestUpdateContact(t *testing.T) {
 		Country:    ptr("se"),
 		CompanyID:  ptr(co.ID),
 		Kind:       ptr(register.B2C),
-		Tracking:   ptr(register.TrackingOff),
 		Attributes: map[string]any{"b": "2"},
 	})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"email", "phone", "country", "company_id", "kind", "tracking", "attributes"}, ch.Fields)
+	assert.ElementsMatch(t, []string{"email", "phone", "country", "company_id", "kind", "attributes"}, ch.Fields)
 	assert.Equal(t, "old@example.fi", ch.Before.Email)
 	assert.Equal(t, "+358 1", ch.Before.Phone)
 	got, err := b.store.Contact(b.ctx, c.ID)
@@ -42,14 +41,12 @@ func TestUpdateContact(t *testing.T) {
 	assert.Equal(t, "SE", got.Country)
 	assert.Equal(t, co.ID, got.CompanyID)
 	assert.Equal(t, register.B2C, got.Kind)
-	assert.Equal(t, register.TrackingOff, got.Tracking)
 	assert.Equal(t, map[string]any{"b": "2"}, got.Attributes, "attributes replaced")
 
-	ch, err = b.store.UpdateContact(b.ctx, c.ID, register.ContactPatch{CompanyID: ptr[int64](0), Tracking: ptr("")})
+	ch, err = b.store.UpdateContact(b.ctx, c.ID, register.ContactPatch{CompanyID: ptr[int64](0)})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"company_id", "tracking"}, ch.Fields)
+	assert.Equal(t, []string{"company_id"}, ch.Fields)
 	assert.Zero(t, ch.After.CompanyID)
-	assert.Equal(t, "", ch.After.Tracking)
 
 	ch, err = b.store.UpdateContact(b.ctx, c.ID, register.ContactPatch{FirstName: ptr(" Olli ")})
 	require.NoError(t, err)
@@ -72,6 +69,8 @@ func TestUpdateContactErrors(t *testing.T) {
 		{"bad email", c.ID, register.ContactPatch{Email: ptr("nope")}, register.ErrInvalid},
 		{"empty kind", c.ID, register.ContactPatch{Kind: ptr(register.Kind(""))}, register.ErrInvalid},
 		{"bad tracking", c.ID, register.ContactPatch{Tracking: ptr("all")}, register.ErrInvalid},
+		// A level is a recorded choice (SetTracking), never rectified without its history.
+		{"tracking", c.ID, register.ContactPatch{Tracking: ptr(register.TrackingOff)}, register.ErrInvalid},
 		{"no such company", c.ID, register.ContactPatch{CompanyID: ptr[int64](424242)}, register.ErrInvalid},
 		{"control character", c.ID, register.ContactPatch{LastName: ptr("a\nb")}, register.ErrInvalid},
 	}
