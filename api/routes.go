@@ -54,6 +54,7 @@ func (a *API) table() []route {
 		{pattern: "POST " + v1 + "/contacts/{id}/tracking", perm: access.ConsentWrite, audit: access.ActionContactTracking, handle: a.setTracking},
 
 		{pattern: "GET " + v1 + "/subjects/export", perm: access.SubjectsManage, audit: access.ActionSubjectExport, handle: a.exportSubject},
+		{pattern: "POST " + v1 + "/subjects/export", perm: access.SubjectsManage, audit: access.ActionSubjectExport, handle: a.exportSubject},
 		{pattern: "POST " + v1 + "/subjects/objection", perm: access.SubjectsManage, audit: access.ActionSubjectObjection, handle: a.objectSubject},
 		{pattern: "POST " + v1 + "/subjects/erase", perm: access.SubjectsManage, audit: access.ActionSubjectErase, handle: a.eraseSubject},
 

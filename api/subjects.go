@@ -8,12 +8,23 @@ import (
 // Data subjects' requests by address (package privacy). Each writes its audit entry itself, in
 // the transaction of what it reads or changes, naming the subject by address hash only.
 
-// exportSubject answers everything held about ?email= (GDPR Art. 15) as one JSON document, as an
-// attachment. The audit entry is committed before the document is sent.
+// exportSubject answers everything held about an address (GDPR Art. 15) as one JSON document, as
+// an attachment: POST {"email": "…"}, or GET ?email=, which puts the address in URLs and access
+// logs. The audit entry is committed before the document is sent.
 func (a *API) exportSubject(w http.ResponseWriter, r *http.Request) error {
-	email := strings.TrimSpace(r.URL.Query().Get("email"))
-	if email == "" {
-		return badRequest("query parameter email is required")
+	var email string
+	if r.Method == http.MethodPost {
+		var in struct {
+			Email string `json:"email"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		if email = strings.TrimSpace(in.Email); email == "" {
+			return badRequest("email is required")
+		}
+	} else if email = strings.TrimSpace(r.URL.Query().Get("email")); email == "" {
+		return badRequest("query parameter email is required (or POST {\"email\": …}, which keeps it out of URLs)")
 	}
 	doc, err := a.privacy.Export(r.Context(), email, auditBy(r))
 	if err != nil {
