@@ -156,3 +156,40 @@ func TestIngesterReadsEntriesOfEarlierVersions(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'click' AND link_id = 2 AND contact_id = 4`).Scan(&clicks))
 	assert.Equal(t, 1, clicks)
 }
+
+// A round whose commit fails leaves its entries pending for this consumer; Run reads them again
+// once PostgreSQL takes writes, and stores each event once.
+func TestIngesterRetriesAFailedRound(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, rd := pgtest.New(t), redistest.New(t)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	t.Cleanup(rec.Close)
+	const n = 30
+	for i := range n {
+		require.NoError(t, rec.Record(ctx, Event{Type: Open, CampaignID: 9, ContactID: int64(i + 1)}))
+	}
+	// Writes to events fail until the table is back.
+	_, err := db.Pool.Exec(ctx, `ALTER TABLE events RENAME TO events_away`)
+	require.NoError(t, err)
+
+	in := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a", Block: 50 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	stream := StreamKey(rd.Prefix)
+	require.Eventually(t, func() bool {
+		p, err := rd.Client.XPending(ctx, stream, ingestGroup).Result()
+		return err == nil && p.Count > 0
+	}, 10*time.Second, 10*time.Millisecond, "the failed round's entries are delivered and unacknowledged")
+
+	_, err = db.Pool.Exec(ctx, `ALTER TABLE events_away RENAME TO events`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		left, err := rd.Client.XLen(ctx, stream).Result()
+		return err == nil && left == 0
+	}, 10*time.Second, 20*time.Millisecond, "stored entries are acknowledged and deleted from the stream")
+	assert.Equal(t, n, countEvents(t, db), "every event stored, none twice")
+	cancel()
+	require.NoError(t, <-done)
+}
