@@ -85,7 +85,7 @@ start_redis() {
 		--pidfile "$dev/redis/redis.pid" --logfile "$dev/redis/redis.log" \
 		--appendonly yes --appendfsync everysec --save "" >/dev/null
 	for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-	echo started >"$dev/redis.started"
+	echo "$redis_port" >"$dev/redis.started" # down stops this port, whatever its environment says
 }
 
 start_mailpit() {
@@ -106,7 +106,10 @@ stop_all() {
 	local bin
 	if [ -f "$dev/mailpit.pid" ]; then kill "$(cat "$dev/mailpit.pid")" 2>/dev/null || true; rm -f "$dev/mailpit.pid"; fi
 	if [ -f "$dev/redis.started" ]; then
-		redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; rm -f "$dev/redis.started"
+		local port
+		port=$(cat "$dev/redis.started")
+		case "$port" in '' | *[!0-9]*) port=$redis_port ;; esac # written by an older version
+		redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -f "$dev/redis.started"
 	fi
 	if [ -f "$dev/pg.started" ] && bin=$(pg_bindir); then
 		run_pg "$bin/pg_ctl" -D "$dev/pg" -m fast stop >/dev/null 2>&1 || true; rm -f "$dev/pg.started"
