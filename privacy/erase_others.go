@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -28,12 +29,23 @@ UPDATE send_ledger l SET detail = regexp_replace(l.detail, $2, '` + events.Erase
 FROM campaigns c
 WHERE l.campaign_id = c.id AND l.contact_id = $1 AND l.detail ~* $2`
 
-// webhookBodySQL scrubs stored webhook bodies (package engagement's deliveries: feed events with
-// the contact's email). A pending delivery then goes out without the address; a delivered one is
-// a log. The table is read whole: deliveries are pruned, and erasures are rare.
+// webhookBodySQL scrubs stored webhook bodies (package engagement's deliveries: feed events).
+// The contact's own objects lose every field but their number ($2 matches
+// "contact":{"id":N,…} as the feed writes it, string fields only), so the customer number and
+// lead ID go with the email; then the address is replaced wherever else it is quoted ($1). A
+// pending delivery then goes out without them; a delivered one is a log. The table is read whole:
+// deliveries are pruned, and erasures are rare.
 const webhookBodySQL = `
-UPDATE webhook_deliveries SET body = regexp_replace(body, $1, '` + events.Erased + `', 'gi')
-WHERE body ~* $1`
+UPDATE webhook_deliveries
+SET body = regexp_replace(regexp_replace(body, $2, '\1}', 'g'), $1, '` + events.Erased + `', 'gi')
+WHERE body ~* $1 OR body ~ $2`
+
+// webhookContactPattern matches the JSON object the feed writes for contact id while it still has
+// string fields (email, customer_number, lead_id: group 2), so a scrubbed object is not matched
+// again.
+func webhookContactPattern(id int64) string {
+	return `("contact":\{"id":` + strconv.FormatInt(id, 10) + `)((,"[a-z_]+":"([^"\\]|\\.)*")+)\}`
+}
 
 // quarantineSQL deletes inbound messages kept for inspection (package inbound) that came from or
 // were addressed to the address, or quote it in their first bytes (non-ASCII bytes are escaped
@@ -53,7 +65,7 @@ func eraseOthers(ctx context.Context, tx pgx.Tx, contactID int64, sub subject, p
 		args  []any
 	}{
 		{"send_ledger", &res.LedgerDetails, ledgerDetailSQL, []any{contactID, pattern}},
-		{"webhook_deliveries", &res.WebhookDeliveries, webhookBodySQL, []any{pattern}},
+		{"webhook_deliveries", &res.WebhookDeliveries, webhookBodySQL, []any{pattern, webhookContactPattern(contactID)}},
 		{"inbound_quarantine", &res.QuarantinedMessages, quarantineSQL, []any{sub.address}},
 	}
 	for _, st := range steps {

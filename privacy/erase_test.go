@@ -48,6 +48,10 @@ func TestEraseLeavesNoTraceAndStaysSuppressed(t *testing.T) {
 	assert.EqualValues(t, 1, res.Others.LedgerDetails)
 
 	assert.Empty(t, traces(t, e, subjectAddr), "no column of any table holds the address")
+	for _, id := range []string{"C-1001", `L-\"77`} {
+		assert.Empty(t, traces(t, e, id), "no column holds the contact's customer number or lead ID")
+	}
+	assert.Contains(t, traces(t, e, "C-2002"), "webhook_deliveries.body", "the bystander's stay")
 	assert.Equal(t, slices.Sorted(maps.Keys(bystanderBefore)), slices.Sorted(maps.Keys(traces(t, e, bystanderAddr))),
 		"nobody else's data is touched")
 	var left int

@@ -98,7 +98,9 @@ func otherTables(t *testing.T, e *env, d subjectData) {
 	var sub int64
 	require.NoError(t, e.db.Pool.QueryRow(e.ctx, `INSERT INTO webhook_subscriptions (url, secret)
 		VALUES ('https://crm.example/hook', $1) RETURNING id`, make([]byte, 32)).Scan(&sub))
-	body := fmt.Sprintf(`{"events":[{"type":"open","contact":{"id":%d,"email":%q}},{"type":"open","contact":{"id":%d,"email":%q}}]}`,
+	// As the feed writes them (feed.Event's encoding).
+	body := fmt.Sprintf(`{"events":[{"id":1,"type":"open","time":"2026-11-26T07:00:00Z","contact":{"id":%d,"email":%q,"customer_number":"C-1001","lead_id":"L-\"77\""},"machine":false},`+
+		`{"id":2,"type":"open","time":"2026-11-26T07:00:01Z","contact":{"id":%d,"email":%q,"customer_number":"C-2002"},"machine":false}]}`,
 		d.contact.ID, subjectAddr, d.bystander.ID, bystanderAddr)
 	_, err := e.db.Pool.Exec(e.ctx, `INSERT INTO webhook_deliveries (subscription_id, message_id, body, events, next_attempt_at)
 		VALUES ($1, 'msg_1', $2, 2, now())`, sub, body)
