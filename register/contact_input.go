@@ -22,8 +22,10 @@ type ContactInput struct {
 	PostalAddress  string `json:"postal_address"`
 	CustomerNumber string `json:"customer_number"`
 	LeadID         string `json:"lead_id"`
-	Kind           Kind   `json:"kind"`     // "" = b2b for a new contact, unchanged otherwise
-	Tracking       string `json:"tracking"` // a Tracking* level; "" = unchanged (new: follow the brand)
+	Kind           Kind   `json:"kind"` // "" = b2b for a new contact, unchanged otherwise
+	// Tracking is a new contact's Tracking* level ("" follows the brand). An existing contact's
+	// level is their recorded choice (Store.SetTracking) and an upsert leaves it as it is.
+	Tracking string `json:"tracking"`
 	// Attributes are merged into the stored ones: a key given here replaces the stored key.
 	Attributes map[string]any `json:"attributes"`
 	// The contact's company, found or created as UpsertCompany does when CompanyName or

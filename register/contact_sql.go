@@ -68,7 +68,8 @@ func upsertContacts(ctx context.Context, db pg.DBTX, rows []contactRow) ([]upser
 // upsertCompaniesSQL stored it, through the same unique indexes. Rows go in email order so that
 // concurrent imports lock shared contacts in the same order. Kind is NOT NULL and checked, so the
 // insert must coalesce it to b2b, and EXCLUDED can then no longer tell "b2b" from "not given":
-// setKindsSQL updates it separately. xmax = 0 holds for a freshly inserted row only.
+// setKindsSQL updates it separately. Tracking is set on insert only: an existing contact's level is
+// their recorded choice (SetTracking). xmax = 0 holds for a freshly inserted row only.
 const upsertContactsSQL = `
 INSERT INTO contacts AS c (email, first_name, last_name, job_title, academic_title, segment, country,
     phone, postal_address, customer_number, lead_id, kind, tracking, attributes, company_id)
@@ -97,7 +98,6 @@ ON CONFLICT (email) DO UPDATE SET
     postal_address  = COALESCE(NULLIF(EXCLUDED.postal_address, ''), c.postal_address),
     customer_number = COALESCE(NULLIF(EXCLUDED.customer_number, ''), c.customer_number),
     lead_id         = COALESCE(NULLIF(EXCLUDED.lead_id, ''), c.lead_id),
-    tracking        = COALESCE(EXCLUDED.tracking, c.tracking),
     attributes      = c.attributes || EXCLUDED.attributes,
     company_id      = COALESCE(EXCLUDED.company_id, c.company_id),
     updated_at      = now()

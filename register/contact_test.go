@@ -35,7 +35,7 @@ func TestUpsertContactCreatesThenUpdates(t *testing.T) {
 	assert.Equal(t, "Matti", u.FirstName, "empty input fields keep stored values")
 	assert.Equal(t, "+358 40 123 4567", u.Phone)
 	assert.Equal(t, register.B2C, u.Kind)
-	assert.Equal(t, register.TrackingAggregate, u.Tracking)
+	assert.Equal(t, "", u.Tracking, "an existing contact's tracking level is a recorded choice, not upserted")
 	assert.Equal(t, map[string]any{"source": "fair 2025", "score": float64(9)}, u.Attributes, "attributes merge")
 	assert.Equal(t, 1, b.count(t, "contacts"))
 
