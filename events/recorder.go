@@ -14,6 +14,13 @@ import (
 // ErrClosed is returned by Record after the Recorder stopped.
 var ErrClosed = errors.New("events: recorder closed")
 
+// ErrBusy is returned by Record when MaxQueued groups are waiting for the stream already: Redis is
+// not keeping up (or not answering), and the event is refused at once instead of queued.
+var ErrBusy = errors.New("events: recorder busy: the event stream is not keeping up")
+
+// errExpired fails a group that waited longer than the write timeout for a writer, unwritten.
+var errExpired = errors.New("events: record: not written within the write timeout")
+
 // StreamKey is the Redis stream, under a namespace prefix, that carries recorded events to the
 // Ingester.
 func StreamKey(prefix string) string { return prefix + "events" }
@@ -28,6 +35,7 @@ type Recorder struct {
 	stream   string
 	logger   *slog.Logger
 	maxBatch int
+	maxQueue int
 	timeout  time.Duration
 	wake     chan struct{} // a group is waiting for a writer (capacity 1)
 	done     chan struct{} // closed by Close
@@ -43,6 +51,7 @@ type Recorder struct {
 type group struct {
 	payload []byte
 	n       int
+	created time.Time
 	err     error
 	done    chan struct{}
 }
@@ -57,9 +66,13 @@ type RecorderConfig struct {
 	Writers int
 	// MaxBatch caps the events per stream entry (default 512).
 	MaxBatch int
-	// WriteTimeout bounds one append to the stream (default 5s); the events of a group that
-	// runs out are not acknowledged.
+	// WriteTimeout bounds one append to the stream (default 5s), and how long a group may wait
+	// for a writer before it is failed unwritten: a Record returns within about twice this, even
+	// when Redis hangs. Events that run out are not acknowledged.
 	WriteTimeout time.Duration
+	// MaxQueued caps the groups waiting for a writer (default 64); beyond it Record fails at once
+	// with ErrBusy.
+	MaxQueued int
 }
 
 // NewRecorder starts a Recorder's writers; Close stops them.
@@ -73,6 +86,9 @@ func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 5 * time.Second
 	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 64
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -81,6 +97,7 @@ func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
 		stream:   StreamKey(cfg.Prefix),
 		logger:   cfg.Logger,
 		maxBatch: cfg.MaxBatch,
+		maxQueue: cfg.MaxQueued,
 		timeout:  cfg.WriteTimeout,
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
@@ -94,7 +111,7 @@ func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
 
 // Record returns nil once ev is durable in the stream (and will reach PostgreSQL through the
 // Ingester), or an error if it is not: the caller must then not claim it was recorded. The wait
-// is bounded by the writer's timeout as well as by ctx.
+// is bounded by the write timeout (see RecorderConfig) as well as by ctx.
 func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	if ev.Type == "" {
 		return errors.New("events: record: event has no type")
@@ -115,8 +132,11 @@ func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	var g *group
 	if n := len(r.queue); n > 0 && r.queue[n-1].n < r.maxBatch {
 		g = r.queue[n-1]
+	} else if n >= r.maxQueue {
+		r.mu.Unlock()
+		return ErrBusy
 	} else {
-		g = &group{payload: append(make([]byte, 0, 4096), wireVersion), done: make(chan struct{})}
+		g = &group{payload: append(make([]byte, 0, 4096), wireVersion), created: time.Now(), done: make(chan struct{})}
 		r.queue = append(r.queue, g)
 	}
 	g.payload = append(g.payload, enc...)
@@ -165,7 +185,9 @@ func (r *Recorder) write() {
 	}
 }
 
-// writeNext appends the oldest queued group, if there is one, and wakes its waiters.
+// writeNext appends the oldest queued group, if there is one, and wakes its waiters. A group that
+// waited for a writer longer than the write timeout is failed unwritten, so that a hung Redis
+// cannot make requests wait for every group queued ahead of theirs.
 func (r *Recorder) writeNext() bool {
 	r.mu.Lock()
 	if len(r.queue) == 0 {
@@ -176,7 +198,11 @@ func (r *Recorder) writeNext() bool {
 	r.queue[0] = nil
 	r.queue = r.queue[1:]
 	r.mu.Unlock()
-	g.err = r.append(g)
+	if time.Since(g.created) > r.timeout {
+		g.err = errExpired
+	} else {
+		g.err = r.append(g)
+	}
 	close(g.done)
 	return true
 }

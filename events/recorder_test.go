@@ -2,7 +2,9 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -192,4 +194,69 @@ func TestIngesterRetriesAFailedRound(t *testing.T) {
 	assert.Equal(t, n, countEvents(t, db), "every event stored, none twice")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// blackhole accepts connections and never answers: a Redis that hangs.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// When Redis hangs, no Record waits for every group queued ahead of its own: each returns an
+// error within about twice the write timeout, and past MaxQueued groups at once.
+func TestRecordIsBoundedWhenRedisHangs(t *testing.T) {
+	t.Parallel()
+	const timeout = 150 * time.Millisecond
+	rdb := redis.NewClient(&redis.Options{Addr: blackhole(t), MaxRetries: -1, ReadTimeout: timeout, WriteTimeout: timeout})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:", MaxBatch: 1, MaxQueued: 8, WriteTimeout: timeout})
+	t.Cleanup(rec.Close)
+
+	const n = 40 // one group each: five times what may queue
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	var busy int
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			err := rec.Record(context.Background(), Event{Type: Open, CampaignID: 1, ContactID: int64(i + 1)})
+			took := time.Since(start)
+			assert.Error(t, err, "nothing is acknowledged that is not in the stream")
+			mu.Lock()
+			defer mu.Unlock()
+			slowest = max(slowest, took)
+			if errors.Is(err, ErrBusy) {
+				busy++
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Less(t, slowest, 2*timeout+500*time.Millisecond, "each wait is bounded by the write timeout, not by the queue")
+	assert.Positive(t, busy, "beyond MaxQueued, Record refuses at once")
 }
