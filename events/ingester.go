@@ -28,15 +28,15 @@ const ingestGroup = "ingest"
 type Ingester struct {
 	rdb      redis.UniversalClient
 	db       *pgxpool.Pool
-	stream   string
+	streams  []string // the current stream first, then the one earlier versions wrote
 	consumer string
 	logger   *slog.Logger
 	cfg      IngesterConfig
 
 	// Run's state between rounds.
-	grouped   bool      // the consumer group is known to exist
+	grouped   bool      // the consumer groups are known to exist
 	lastClaim time.Time // when stale entries of other consumers were last claimed
-	unacked   bool      // the last round failed: this consumer has entries to read again
+	unacked   bool      // this consumer may hold delivered, unacknowledged entries to read again
 }
 
 // IngesterConfig tunes an Ingester.
@@ -75,7 +75,11 @@ func NewIngester(rdb redis.UniversalClient, db *pgxpool.Pool, cfg IngesterConfig
 	if cfg.ClaimIdle <= 0 {
 		cfg.ClaimIdle = 30 * time.Second
 	}
-	return &Ingester{rdb: rdb, db: db, stream: StreamKey(cfg.Prefix), consumer: cfg.Consumer, logger: cfg.Logger, cfg: cfg}
+	return &Ingester{
+		rdb: rdb, db: db, streams: []string{StreamKey(cfg.Prefix), legacyStreamKey(cfg.Prefix)},
+		consumer: cfg.Consumer, logger: cfg.Logger, cfg: cfg,
+		unacked: true, // a process that ran before under this consumer name may have left entries
+	}
 }
 
 // Run ingests until ctx is done. Transient errors are logged and retried with a pause.
@@ -122,59 +126,104 @@ func (in *Ingester) Drain(ctx context.Context) (int64, error) {
 	}
 }
 
+// entry is a stream entry and the stream it came from.
+type entry struct {
+	stream string
+	msg    redis.XMessage
+}
+
 // round claims stale entries when due, reads new ones (block < 0: don't wait, and claim and
 // re-read everything) and stores them. It returns the entries read and the events written.
-func (in *Ingester) round(ctx context.Context, block time.Duration) (int, int64, error) {
+// After any failure it re-reads this consumer's unacknowledged entries first, Count at a time,
+// before taking new ones.
+func (in *Ingester) round(ctx context.Context, block time.Duration) (read int, written int64, err error) {
+	defer func() {
+		if err != nil {
+			in.unacked = true // whatever was delivered or claimed before the failure is ours
+		}
+	}()
 	if !in.grouped {
-		if err := in.ensureGroup(ctx); err != nil {
+		if err := in.ensureGroups(ctx); err != nil {
 			return 0, 0, err
 		}
 		in.grouped = true
 	}
-	var msgs []redis.XMessage
+	var entries []entry
 	if block < 0 || time.Since(in.lastClaim) >= in.cfg.ClaimIdle/2 {
-		claimed, _, err := in.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: in.stream, Group: ingestGroup, Consumer: in.consumer,
-			MinIdle: in.cfg.ClaimIdle, Start: "0-0", Count: int64(in.cfg.Count),
-		}).Result()
-		if err != nil {
-			in.grouped = false // the stream or group may have been deleted
-			return 0, 0, fmt.Errorf("events: ingest: claim: %w", err)
+		for _, stream := range in.streams {
+			claimed, _, err := in.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+				Stream: stream, Group: ingestGroup, Consumer: in.consumer,
+				MinIdle: in.cfg.ClaimIdle, Start: "0-0", Count: int64(in.cfg.Count),
+			}).Result()
+			if err != nil {
+				in.grouped = false // the stream or group may have been deleted
+				return 0, 0, fmt.Errorf("events: ingest: claim: %w", err)
+			}
+			for _, m := range claimed {
+				entries = append(entries, entry{stream, m})
+			}
 		}
-		msgs, in.lastClaim = claimed, time.Now()
+		in.lastClaim = time.Now()
 	}
-	// "0" re-reads entries delivered to this consumer but not acknowledged (after a failed round).
-	reads := []string{">"}
+	// "0" re-reads entries delivered to this consumer but not acknowledged. While that fills a
+	// whole Count, there may be more: new entries wait for a later round.
+	pendingLeft := false
 	if block < 0 || in.unacked {
-		reads = []string{"0", ">"}
-	}
-	for _, id := range reads {
-		args := &redis.XReadGroupArgs{Group: ingestGroup, Consumer: in.consumer, Streams: []string{in.stream, id},
-			Count: int64(in.cfg.Count), Block: -1}
-		if id == ">" && len(msgs) == 0 && block >= 0 {
-			args.Block = block
+		got, err := in.read(ctx, "0", -1)
+		if err != nil {
+			return 0, 0, err
 		}
-		res, err := in.rdb.XReadGroup(ctx, args).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			in.grouped = false
-			return 0, 0, fmt.Errorf("events: ingest: read: %w", err)
+		pendingLeft = len(got) >= in.cfg.Count
+		entries = append(entries, got...)
+	}
+	if !pendingLeft {
+		wait := time.Duration(-1)
+		if len(entries) == 0 && block >= 0 {
+			wait = block
 		}
-		for _, s := range res {
-			msgs = append(msgs, s.Messages...)
+		got, err := in.read(ctx, ">", wait)
+		if err != nil {
+			return 0, 0, err
+		}
+		entries = append(entries, got...)
+	}
+	if len(entries) > 0 {
+		if written, err = in.store(ctx, entries); err != nil {
+			return 0, 0, err
 		}
 	}
-	if len(msgs) == 0 {
-		return 0, 0, nil
-	}
-	n, err := in.store(ctx, msgs)
-	in.unacked = err != nil
-	return len(msgs), n, err
+	in.unacked = pendingLeft
+	return len(entries), written, nil
 }
 
-func (in *Ingester) ensureGroup(ctx context.Context) error {
-	err := in.rdb.XGroupCreateMkStream(ctx, in.stream, ingestGroup, "0").Err()
-	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("events: ingest: create group: %w", err)
+// read reads up to Count entries of every stream from id ("0": this consumer's pending ones;
+// ">": new ones), waiting up to block for new ones (block < 0: not at all).
+func (in *Ingester) read(ctx context.Context, id string, block time.Duration) ([]entry, error) {
+	args := &redis.XReadGroupArgs{Group: ingestGroup, Consumer: in.consumer, Count: int64(in.cfg.Count), Block: block}
+	args.Streams = append(args.Streams, in.streams...)
+	for range in.streams {
+		args.Streams = append(args.Streams, id)
+	}
+	res, err := in.rdb.XReadGroup(ctx, args).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		in.grouped = false
+		return nil, fmt.Errorf("events: ingest: read: %w", err)
+	}
+	var out []entry
+	for _, s := range res {
+		for _, m := range s.Messages {
+			out = append(out, entry{s.Stream, m})
+		}
+	}
+	return out, nil
+}
+
+func (in *Ingester) ensureGroups(ctx context.Context) error {
+	for _, stream := range in.streams {
+		err := in.rdb.XGroupCreateMkStream(ctx, stream, ingestGroup, "0").Err()
+		if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("events: ingest: create group: %w", err)
+		}
 	}
 	return nil
 }
@@ -183,21 +232,23 @@ func (in *Ingester) ensureGroup(ctx context.Context) error {
 // stored whole in one transaction, so one dedupe key per entry (on its first event) is enough to
 // recognise a redelivery, and events go straight into the table with COPY, with no per-event
 // conflict check.
-func (in *Ingester) store(ctx context.Context, msgs []redis.XMessage) (int64, error) {
-	seen := make(map[string]bool, len(msgs))
-	ids := make([]string, 0, len(msgs))
-	entries := make([][]Event, 0, len(msgs))
-	keys := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		if seen[m.ID] {
+func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
+	seen := make(map[[2]string]bool, len(got))
+	ids := make(map[string][]string, len(in.streams))
+	entries := make([][]Event, 0, len(got))
+	keys := make([]string, 0, len(got))
+	for _, e := range got {
+		k := [2]string{e.stream, e.msg.ID}
+		if seen[k] {
 			continue
 		}
-		seen[m.ID] = true
-		ids = append(ids, m.ID)
-		evs, err := decodeEntry(m)
+		seen[k] = true
+		ids[e.stream] = append(ids[e.stream], e.msg.ID)
+		evs, err := in.decodeEntry(e)
 		if err != nil {
-			// Only Kirje writes this stream; an entry that does not decode never will.
-			in.logger.Error("events: dropping undecodable stream entry", "entry_id", m.ID, "err", err)
+			// Only Kirje writes these streams, each in one format; an entry that does not decode
+			// never will.
+			in.logger.Error("events: dropping undecodable stream entry", "stream", e.stream, "entry_id", e.msg.ID, "err", err)
 			continue
 		}
 		if len(evs) > 0 {
@@ -237,8 +288,10 @@ func (in *Ingester) store(ctx context.Context, msgs []redis.XMessage) (int64, er
 		return 0, fmt.Errorf("events: ingest: %w", err)
 	}
 	pipe := in.rdb.Pipeline()
-	pipe.XAck(ctx, in.stream, ingestGroup, ids...)
-	pipe.XDel(ctx, in.stream, ids...)
+	for stream, ids := range ids {
+		pipe.XAck(ctx, stream, ingestGroup, ids...)
+		pipe.XDel(ctx, stream, ids...)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		// Stored but not acknowledged: the entries come back and are skipped by their keys.
 		return written, fmt.Errorf("events: ingest: ack: %w", err)
@@ -247,8 +300,8 @@ func (in *Ingester) store(ctx context.Context, msgs []redis.XMessage) (int64, er
 }
 
 // decodeEntry returns an entry's events; the first carries the entry's dedupe key.
-func decodeEntry(m redis.XMessage) ([]Event, error) {
-	raw, ok := m.Values["e"].(string)
+func (in *Ingester) decodeEntry(e entry) ([]Event, error) {
+	raw, ok := e.msg.Values["e"].(string)
 	if !ok {
 		return nil, errors.New("no event payload")
 	}
@@ -257,11 +310,17 @@ func decodeEntry(m redis.XMessage) ([]Event, error) {
 		return nil, err
 	}
 	if len(evs) > 0 {
-		evs[0].DedupeKey = entryKey(m.ID)
+		evs[0].DedupeKey = entryKey(e.stream == in.streams[0], e.msg.ID)
 	}
 	return evs, nil
 }
 
-// entryKey is the dedupe key of a stream entry's first event. Entries written before the binary
-// form keyed every event as "s:<entry>:<index>", which gives the same key for the first.
-func entryKey(id string) string { return "s:" + id + ":0" }
+// entryKey is the dedupe key of a stream entry's first event. Entry IDs are unique within a
+// stream only, so the two streams' keys differ: "b:<entry>" for the current stream, and for the
+// stream of earlier versions "s:<entry>:0", which those versions gave the entry's first event.
+func entryKey(current bool, id string) string {
+	if current {
+		return "b:" + id
+	}
+	return "s:" + id + ":0"
+}

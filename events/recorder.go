@@ -22,8 +22,14 @@ var ErrBusy = errors.New("events: recorder busy: the event stream is not keeping
 var errExpired = errors.New("events: record: not written within the write timeout")
 
 // StreamKey is the Redis stream, under a namespace prefix, that carries recorded events to the
-// Ingester.
-func StreamKey(prefix string) string { return prefix + "events" }
+// Ingester, in the binary form of wire.go. A new entry format gets a new stream: a process that
+// does not know it then never sees it (and cannot drop it as undecodable) while a deployment is
+// half upgraded or rolled back.
+func StreamKey(prefix string) string { return prefix + "events:b1" }
+
+// legacyStreamKey is the stream of versions before the binary form (JSON entries). Ingesters
+// still read it, so a serve process of such a version can run beside upgraded workers.
+func legacyStreamKey(prefix string) string { return prefix + "events" }
 
 // Recorder acknowledges opens and clicks once they are durable in a Redis stream, without one
 // round trip per event: Record adds the event to the group that is filling and waits; a writer

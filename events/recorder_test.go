@@ -81,13 +81,13 @@ func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
 	}
 
 	dead := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "dead"})
-	require.NoError(t, dead.ensureGroup(ctx))
+	require.NoError(t, dead.ensureGroups(ctx))
 	res, err := rd.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: ingestGroup, Consumer: "dead",
 		Streams: []string{StreamKey(rd.Prefix), ">"}, Count: 2, Block: -1}).Result()
 	require.NoError(t, err)
 	require.Len(t, res[0].Messages, 2)
 	// The dead consumer committed its first entry but crashed before acknowledging anything.
-	first, err := decodeEntry(res[0].Messages[0])
+	first, err := dead.decodeEntry(entry{StreamKey(rd.Prefix), res[0].Messages[0]})
 	require.NoError(t, err)
 	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
 		_, err := copyEvents(ctx, tx, first)
@@ -139,24 +139,85 @@ func BenchmarkRecord(b *testing.B) {
 	})
 }
 
-// Entries that an earlier version wrote as JSON are still in the stream after an upgrade: they
-// are ingested like the rest.
-func TestIngesterReadsEntriesOfEarlierVersions(t *testing.T) {
+// A serve process of an earlier version writes JSON entries to the stream of that version while
+// upgraded ones write binary entries to theirs: ingesters read both, and entry IDs (unique only
+// within a stream) that are the same in both name different entries.
+func TestIngesterReadsTheStreamOfEarlierVersions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, rd := pgtest.New(t), redistest.New(t)
+	const id = "1764142200000-0"
 	legacy := `[{"t":"open","at":1764142200000000,"ca":3,"co":4},{"t":"click","at":1764142201000000,"ca":3,"co":4,"l":2}]`
-	require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey(rd.Prefix), Values: []any{"e", legacy}}).Err())
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
-	t.Cleanup(rec.Close)
-	require.NoError(t, rec.Record(ctx, Event{Type: Open, CampaignID: 3, ContactID: 5}))
+	require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: legacyStreamKey(rd.Prefix), ID: id, Values: []any{"e", legacy}}).Err())
+	current, err := appendWire([]byte{wireVersion}, Event{Type: Open, OccurredAt: time.Now(), CampaignID: 3, ContactID: 5})
+	require.NoError(t, err)
+	require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey(rd.Prefix), ID: id, Values: []any{"e", current}}).Err())
 
-	got, err := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a"}).Drain(ctx)
+	in := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a"})
+	got, err := in.Drain(ctx)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, got)
 	var clicks int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'click' AND link_id = 2 AND contact_id = 4`).Scan(&clicks))
 	assert.Equal(t, 1, clicks)
+	for _, stream := range []string{StreamKey(rd.Prefix), legacyStreamKey(rd.Prefix)} {
+		n, err := rd.Client.XLen(ctx, stream).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, stream)
+	}
+	again, err := in.Drain(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, again)
+	assert.Equal(t, 3, countEvents(t, db))
+}
+
+// A consumer may hold more unacknowledged entries than one read returns: after an outage, or as
+// a restarted process under the same consumer name (a container's fixed host name and PID). It
+// works through all of them first, instead of leaving the rest for the idle claim, and while
+// PostgreSQL refuses writes it does not take more.
+func TestIngesterWorksOffAllItsPendingEntries(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, rd := pgtest.New(t), redistest.New(t)
+	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix, MaxBatch: 1})
+	t.Cleanup(rec.Close)
+	const n, count = 30, 4
+	for i := range n {
+		require.NoError(t, rec.Record(ctx, Event{Type: Open, CampaignID: 9, ContactID: int64(i + 1)}))
+	}
+	stream := StreamKey(rd.Prefix)
+	pending := func() int64 {
+		p, err := rd.Client.XPending(context.Background(), stream, ingestGroup).Result()
+		require.NoError(t, err)
+		return p.Count
+	}
+	// An earlier process named "a" read 20 entries and died.
+	in := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a", Count: count,
+		Block: 50 * time.Millisecond, Gather: time.Millisecond})
+	require.NoError(t, in.ensureGroups(ctx))
+	_, err := rd.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: ingestGroup, Consumer: "a",
+		Streams: []string{stream, ">"}, Count: 20, Block: -1}).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 20, pending())
+
+	_, err = db.Pool.Exec(ctx, `ALTER TABLE events RENAME TO events_away`)
+	require.NoError(t, err)
+	for range 5 {
+		_, _, err := in.round(ctx, 0)
+		require.Error(t, err)
+	}
+	assert.EqualValues(t, 20, pending(), "failing rounds take no new entries")
+	_, err = db.Pool.Exec(ctx, `ALTER TABLE events_away RENAME TO events`)
+	require.NoError(t, err)
+
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	require.Eventually(t, func() bool { return countEvents(t, db) == n }, 10*time.Second, 20*time.Millisecond,
+		"every entry is stored well before ClaimIdle (30s) would hand it to anyone")
+	cancel()
+	require.NoError(t, <-done)
+	assert.Zero(t, pending())
 }
 
 // A round whose commit fails leaves its entries pending for this consumer; Run reads them again
