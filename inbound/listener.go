@@ -43,6 +43,8 @@ type ListenerConfig struct {
 	TLS *tls.Config
 	// Logger; default discards.
 	Logger *slog.Logger
+	// Metrics, when set, counts messages, outcomes and refused recipients.
+	Metrics *Metrics
 }
 
 func (c *ListenerConfig) defaults() error {

@@ -2,7 +2,14 @@ package inbound_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -10,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -82,7 +90,8 @@ func verpOf(t testing.TB, raw []byte) string {
 func TestListenerDeliveredBouncesTakeEffect(t *testing.T) {
 	t.Parallel()
 	b := setup(t, inbound.Config{})
-	addr := listen(t, b.proc, inbound.ListenerConfig{Mailboxes: []string{"fbl@" + mailDomain}})
+	reg := prometheus.NewRegistry()
+	addr := listen(t, b.proc, inbound.ListenerConfig{Mailboxes: []string{"fbl@" + mailDomain}, Metrics: inbound.NewMetrics(reg)})
 	cases := []struct {
 		file, email string
 		suppressed  bool
@@ -109,12 +118,40 @@ func TestListenerDeliveredBouncesTakeEffect(t *testing.T) {
 	assert.True(t, b.suppressed(t, sirpa.Email))
 	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM events WHERE type = 'complaint' AND contact_id = $1`, sirpa.ID))
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM inbound_quarantine`))
+
+	// What /metrics says about it.
+	assert.InDelta(t, 7, metric(t, reg, "kirje_inbound_messages_total", "result", "processed"), 0)
+	assert.InDelta(t, 3, metric(t, reg, "kirje_inbound_outcomes_total", "effect", inbound.EffectSuppressed), 0,
+		"three hard bounces suppressed their addresses")
+	assert.InDelta(t, 1, metric(t, reg, "kirje_inbound_outcomes_total", "effect", inbound.EffectBanned), 0, "one complaint")
+}
+
+// metric sums the samples of a counter whose label has the given value.
+func metric(t testing.TB, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }
 
 func TestListenerRefusesWhatItDoesNotOwn(t *testing.T) {
 	t.Parallel()
 	b := setup(t, inbound.Config{})
-	addr := listen(t, b.proc, inbound.ListenerConfig{})
+	reg := prometheus.NewRegistry()
+	addr := listen(t, b.proc, inbound.ListenerConfig{Metrics: inbound.NewMetrics(reg)})
 	c := b.send(t, b.campaign, "maija.virtanen@example.fi", "")
 	raw := b.message(t, readCorpus(t, "postfix-user-unknown.eml"), b.campaign, c, "m")
 	verp := verpOf(t, raw)
@@ -134,6 +171,46 @@ func TestListenerRefusesWhatItDoesNotOwn(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.code, deliver(t, addr, []string{tt.rcpt}, []byte("Subject: hi\r\n\r\nhello\r\n")), tt.rcpt)
 	}
+	assert.InDelta(t, 5, metric(t, reg, "kirje_inbound_refused_recipients_total", "code", "550"), 0)
+}
+
+// With a certificate the listener offers STARTTLS, and mail delivered over it is processed.
+func TestListenerOffersSTARTTLS(t *testing.T) {
+	t.Parallel()
+	b := setup(t, inbound.Config{})
+	addr := listen(t, b.proc, inbound.ListenerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}})
+	c := b.send(t, b.campaign, "maija.virtanen@example.fi", "")
+	raw := b.message(t, readCorpus(t, "postfix-user-unknown.eml"), b.campaign, c, "m-tls")
+
+	client, err := smtp.Dial(addr)
+	require.NoError(t, err)
+	defer client.Close()
+	ok, _ := client.Extension("STARTTLS")
+	require.True(t, ok, "STARTTLS is offered")
+	require.NoError(t, client.StartTLS(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // the test's own certificate
+	state, ok := client.TLSConnectionState()
+	require.True(t, ok)
+	assert.True(t, state.HandshakeComplete)
+	require.NoError(t, client.Mail(""))
+	require.NoError(t, client.Rcpt(verpOf(t, raw)))
+	w, err := client.Data()
+	require.NoError(t, err)
+	_, err = w.Write(raw)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.True(t, b.suppressed(t, c.Email))
+}
+
+// selfSigned returns a throwaway certificate for the test's mail domain.
+func selfSigned(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: mailDomain},
+		DNSNames: []string{mailDomain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func TestListenerLimitsSize(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/emersion/go-smtp"
 )
@@ -28,6 +29,11 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := s.l.accepts(to); err != nil {
 		s.l.log.Info("inbound: recipient refused", "remote_addr", s.remote, "reply", err.Error())
+		code := "other"
+		if e, ok := err.(*smtp.SMTPError); ok {
+			code = strconv.Itoa(e.Code)
+		}
+		s.l.cfg.Metrics.refusal(code)
 		return err
 	}
 	s.to = append(s.to, to)
@@ -61,17 +67,21 @@ func (l *Listener) deliver(env Envelope, raw []byte) (err error) {
 				"remote_addr", env.RemoteAddr, "size", len(raw))
 			if qerr := l.p.Quarantine(ctx, env, raw, QuarantinePanic, fmt.Sprint(v)); qerr != nil {
 				l.log.Error("inbound: could not quarantine", "err", qerr)
+				l.cfg.Metrics.message(msgRetry)
 				err = errTryLater
 				return
 			}
+			l.cfg.Metrics.message(msgQuarantined)
 			err = nil
 		}
 	}()
 	res, err := l.p.Process(ctx, env, raw)
 	if err != nil {
 		l.log.Error("inbound: message not processed; asking the sender to retry", "err", err, "remote_addr", env.RemoteAddr)
+		l.cfg.Metrics.message(msgRetry)
 		return errTryLater
 	}
+	l.cfg.Metrics.result(res)
 	l.log.Info("inbound: message processed", "kind", string(res.Kind), "outcomes", len(res.Outcomes),
 		"quarantined", res.Quarantined, "remote_addr", env.RemoteAddr, "size", len(raw))
 	return nil

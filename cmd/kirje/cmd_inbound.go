@@ -3,11 +3,19 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kirje/kirje/inbound"
 	"github.com/kirje/kirje/optout"
@@ -21,14 +29,15 @@ func inboundSettings() []string {
 }
 
 func listenerSettings() []string {
-	return []string{"inbound-addr", "inbound-max-bytes", "inbound-max-conns", "inbound-mailboxes"}
+	return []string{"inbound-addr", "inbound-max-bytes", "inbound-max-conns", "inbound-mailboxes",
+		"inbound-tls-cert", "inbound-tls-key"}
 }
 
 func inboundCommand() *command {
 	return &command{
 		name:     "inbound",
 		summary:  "run the inbound SMTP listener for bounces, feedback-loop complaints and mailto unsubscribes",
-		settings: with(inboundSettings(), listenerSettings()),
+		settings: with(inboundSettings(), listenerSettings(), []string{"metrics-addr"}),
 		required: []string{"database-url", "redis-url", "secret", "inbound-addr"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
@@ -43,11 +52,17 @@ func inboundCommand() *command {
 				if err != nil {
 					return err
 				}
-				l, err := newInboundListener(e.cfg, domain, p, e)
+				reg := prometheus.NewRegistry()
+				l, err := newInboundListener(e.cfg, domain, p, e, inbound.NewMetrics(reg))
 				if err != nil {
 					return err
 				}
-				return l.ListenAndServe(ctx, e.cfg.InboundAddr)
+				g, ctx := errgroup.WithContext(ctx)
+				g.Go(func() error { return l.ListenAndServe(ctx, e.cfg.InboundAddr) })
+				if e.cfg.MetricsAddr != "" {
+					g.Go(func() error { return serveMetrics(ctx, e.cfg.MetricsAddr, reg, e.logger) })
+				}
+				return g.Wait()
 			}
 		},
 	}
@@ -64,16 +79,27 @@ func inboundDomain(cfg Config) (string, error) {
 	return "", usagef("set KIRJE_MAIL_DOMAIN (or --mail-domain), or KIRJE_PUBLIC_URL")
 }
 
-func newInboundListener(cfg Config, domain string, p *inbound.Processor, e *env) (*inbound.Listener, error) {
+func newInboundListener(cfg Config, domain string, p *inbound.Processor, e *env, m *inbound.Metrics) (*inbound.Listener, error) {
 	var mailboxes []string
 	for _, m := range strings.Split(cfg.InboundMailboxes, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			mailboxes = append(mailboxes, m)
 		}
 	}
+	var tlsConfig *tls.Config
+	switch {
+	case cfg.InboundTLSCert != "" && cfg.InboundTLSKey != "":
+		cert, err := tls.LoadX509KeyPair(cfg.InboundTLSCert, cfg.InboundTLSKey)
+		if err != nil {
+			return nil, usagef("inbound-tls-cert/inbound-tls-key: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case cfg.InboundTLSCert != "" || cfg.InboundTLSKey != "":
+		return nil, usagef("inbound-tls-cert and inbound-tls-key go together")
+	}
 	l, err := inbound.NewListener(inbound.ListenerConfig{
 		Domain: domain, Mailboxes: mailboxes, MaxMessageBytes: int64(cfg.InboundMaxBytes),
-		MaxConns: cfg.InboundMaxConns, Logger: e.logger,
+		MaxConns: cfg.InboundMaxConns, TLS: tlsConfig, Logger: e.logger, Metrics: m,
 	}, p)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -135,9 +161,20 @@ func (a *App) serveInbound(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := newInboundListener(a.cfg, a.mailDomain(), p, &env{logger: a.logger})
+	l, err := newInboundListener(a.cfg, a.mailDomain(), p, &env{logger: a.logger}, inbound.NewMetrics(a.registry))
 	if err != nil {
 		return err
 	}
 	return l.ListenAndServe(ctx, a.cfg.InboundAddr)
+}
+
+// serveMetrics serves reg at /metrics on addr, for a process with no other HTTP surface.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return serveHTTP(ctx, ln, mux, logger)
 }

@@ -142,3 +142,29 @@ func TestInboundAgainstARealSend(t *testing.T) {
 	assert.Contains(t, out, "suppressed")
 	assert.True(t, suppressed("saved@corp.example"))
 }
+
+// The listener's certificate and key go together, and files that do not load stop start-up with
+// the setting named, before anything listens.
+func TestInboundTLSSettings(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, smtptest.Options{})
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(cert, []byte("not a certificate"), 0o600))
+	require.NoError(t, os.WriteFile(key, []byte("not a key"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"certificate without key", []string{"--inbound-tls-cert", cert}, "go together"},
+		{"key without certificate", []string{"--inbound-tls-key", key}, "go together"},
+		{"files that do not load", []string{"--inbound-tls-cert", cert, "--inbound-tls-key", key}, "inbound-tls-cert"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"inbound", "--inbound-addr", freeAddr(t), "--mail-domain", "mail.example"}, tt.args...)
+		code, stderr := s.kirjeExit(args...)
+		assert.Equal(t, 2, code, "%s: %s", tt.name, stderr)
+		assert.Contains(t, stderr, tt.want, tt.name)
+	}
+}

@@ -48,6 +48,8 @@ type Config struct {
 	InboundMaxBytes  int
 	InboundMaxConns  int
 	InboundMailboxes string
+	InboundTLSCert   string
+	InboundTLSKey    string
 	SoftBounceLimit  int
 	SoftBounceWindow time.Duration
 	// Retention (package privacy): 0 keeps for ever.
@@ -143,11 +145,13 @@ func settingsTable() []setting {
 		{"truncate-ip", "false", "store IPv4 addresses as /24 and IPv6 as /48 in events", setBool(func(c *Config) *bool { return &c.TruncateIP })},
 		{"mail-domain", "", "domain of mailto unsubscribe addresses and VERP return paths; its MX should reach Kirje's inbound listener (default: the public URL's host)", setString(func(c *Config) *string { return &c.MailDomain })},
 		{"verp", "true", "send with a per-message return path b+TOKEN@mail-domain, so that bounces come back to Kirje's inbound listener matched to their send (false: bounces go to the brand's From address)", setBool(func(c *Config) *bool { return &c.VERP })},
-		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
+		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on, and a standalone inbound listener /metrics (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
 		{"admin-user", "", "user name the CLI records as actor (default: the OS user)", setString(func(c *Config) *string { return &c.AdminUser })},
 		{"inbound-addr", "", "address the inbound SMTP listener (bounces, complaints, mailto unsubscribes for mail-domain) listens on, e.g. :25 (\"\" = none in serve/run)", setString(func(c *Config) *string { return &c.InboundAddr })},
 		{"inbound-max-bytes", "10485760", "largest inbound message accepted, in bytes (larger: 552)", setInt(1024, func(c *Config) *int { return &c.InboundMaxBytes })},
 		{"inbound-max-conns", "100", "inbound SMTP connections served at once (more: 421)", setInt(1, func(c *Config) *int { return &c.InboundMaxConns })},
+		{"inbound-tls-cert", "", "PEM certificate (chain) the inbound listener offers with STARTTLS, with inbound-tls-key (\"\" = no STARTTLS)", setString(func(c *Config) *string { return &c.InboundTLSCert })},
+		{"inbound-tls-key", "", "PEM private key of inbound-tls-cert", setString(func(c *Config) *string { return &c.InboundTLSKey })},
 		{"inbound-mailboxes", "", "further addresses the inbound listener accepts besides b+/u+ tokens and postmaster@mail-domain, e.g. the feedback-loop address: fbl@bounce.example.com,abuse@bounce.example.com", setString(func(c *Config) *string { return &c.InboundMailboxes })},
 		{"soft-bounce-limit", "3", "soft bounces (mailbox full, 4.x.x) of an address within soft-bounce-window that suppress it", setInt(1, func(c *Config) *int { return &c.SoftBounceLimit })},
 		{"soft-bounce-window", "720h", "window in which soft bounces are counted", setDuration(time.Hour, func(c *Config) *time.Duration { return &c.SoftBounceWindow })},
