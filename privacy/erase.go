@@ -41,8 +41,9 @@ type Erasure struct {
 //   - suppression entries keep only the address's hash, and an all-marketing entry with reason
 //     erasure is added unless one already suppresses the address everywhere: a later import of
 //     the same address is suppressed at send time;
-//   - other copies of the address go too (eraseOthers: ledger details, webhook bodies,
-//     quarantined inbound mail).
+//   - other copies of the address go too, each through the package that owns them: ledger
+//     details (campaign.ScrubLedger), webhook bodies with the contact's customer number and lead
+//     ID (webhook.ScrubBodies), quarantined inbound mail (inbound.ForgetQuarantined).
 //
 // An address Kirje holds nothing about still gets its suppression entry: the person asked not to
 // be processed. Repeating an erasure is harmless. The suppression mirror learns the entry before
