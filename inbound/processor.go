@@ -128,7 +128,7 @@ func (p *Processor) run(ctx context.Context, env Envelope, raw []byte, apply boo
 		res.Malformed = perr.Error()
 		rep = &dsn.Report{Kind: dsn.KindOther, Recipients: []dsn.Recipient{{Verdict: dsn.Unclassified, Rule: "malformed"}}}
 	}
-	res.Kind, res.MessageID = rep.Kind, rep.MessageID
+	res.Kind, res.MessageID, res.Forwarded = rep.Kind, rep.MessageID, rep.Forwarded
 	in := p.readEnvelope(env, rep)
 	m := message{env: env, rep: rep, in: in, key: dedupeBase(rep.MessageID, raw), apply: apply}
 	var err error

@@ -42,6 +42,7 @@ type Outcome struct {
 // Result is what one inbound message said and what was done.
 type Result struct {
 	Kind      dsn.Kind  `json:"kind"`
+	Forwarded bool      `json:"forwarded,omitempty"` // the report was read from an attachment (dsn.Report.Forwarded)
 	MessageID string    `json:"message_id,omitempty"`
 	Outcomes  []Outcome `json:"outcomes"`
 	// Malformed says why the message could not be read ("" when it could).

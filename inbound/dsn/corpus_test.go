@@ -76,6 +76,9 @@ func TestCorpus(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, e.Kind, string(rep.Kind), "kind (%s)", e.MTA)
+			// A report forwarded as an attachment is read from the attachment; other forwarded mail
+			// stays what it is.
+			assert.Equal(t, strings.HasPrefix(e.File, "forwarded-") && e.Kind != "other", rep.Forwarded, "forwarded")
 			require.Len(t, rep.Recipients, len(e.Recipients), "recipients: %+v", rep.Recipients)
 			for i, want := range e.Recipients {
 				got := rep.Recipients[i]

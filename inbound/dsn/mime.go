@@ -26,6 +26,7 @@ type walker struct {
 	status     [][]byte // message/delivery-status bodies
 	feedback   [][]byte // message/feedback-report bodies
 	original   []byte   // the header block of the returned message, if a part carries it
+	attached   []byte   // the whole first attached message (message/rfc822, message/global)
 	texts      []string // human-readable text, decoded, in order
 	textBytes  int
 }
@@ -59,6 +60,9 @@ func (w *walker) walk(h getter, body []byte, depth int) error {
 		// a diagnostic, so it is not walked.
 		if w.original == nil {
 			w.original = headerBlock(body)
+		}
+		if w.attached == nil && (mt == "message/rfc822" || mt == "message/global") {
+			w.attached = body // a forwarded report is read from it when nothing else is a report
 		}
 	case "text/plain", "":
 		w.addText(decodeCharset(body, params["charset"]))

@@ -12,9 +12,14 @@ import (
 // Parse reads one message and reports what it says per recipient. Zero Limits mean the
 // defaults. It returns an error wrapping ErrMalformed when the message has no readable header or
 // exceeds lim; anything readable gives a Report (a message that is no bounce or report is
-// KindOther). Recipients always has at least one entry. Parse never panics.
+// KindOther). A report forwarded as an attachment is read from the attachment (Forwarded).
+// Recipients always has at least one entry. Parse never panics.
 func Parse(raw []byte, lim Limits) (*Report, error) {
-	lim = lim.withDefaults()
+	return parse(raw, lim.withDefaults(), true)
+}
+
+// parse is Parse; unpack allows one level of forwarded report (see forwardedReport).
+func parse(raw []byte, lim Limits, unpack bool) (*Report, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %s", ErrMalformed, clean(err.Error(), maxField))
@@ -31,6 +36,11 @@ func Parse(raw []byte, lim Limits) (*Report, error) {
 		To:        headerAddresses(msg.Header, 20),
 	}
 	rep.Original = readOriginal(w.original, w.texts)
+	if unpack && len(w.status) == 0 && len(w.feedback) == 0 {
+		if inner := forwardedReport(w.attached, lim); inner != nil {
+			return inner, nil
+		}
+	}
 	switch {
 	case len(w.status) > 0 && rep.fromDSN(w, lim):
 		rep.Kind = KindDSN
@@ -194,4 +204,28 @@ func headerAddresses(h mail.Header, max int) []string {
 		}
 	}
 	return out
+}
+
+// forwardedReport reads a delivery or feedback report that someone forwarded as an attachment
+// (an administrator sending a bounce on to postmaster@, a provider forwarding a complaint): a
+// message that has no report part of its own, with an attached message/rfc822 that is a
+// multipart/report. It returns the attached report, marked Forwarded, or nil. Only one level is
+// unpacked, and only reports: other forwarded mail stays what it is.
+func forwardedReport(attached []byte, lim Limits) *Report {
+	if attached == nil {
+		return nil
+	}
+	h, err := mail.ReadMessage(bytes.NewReader(attached))
+	if err != nil {
+		return nil
+	}
+	if mt, _ := mediaType(h.Header.Get("Content-Type")); mt != "multipart/report" {
+		return nil
+	}
+	inner, err := parse(attached, lim, false)
+	if err != nil || (inner.Kind != KindDSN && inner.Kind != KindFeedback) {
+		return nil
+	}
+	inner.Forwarded = true
+	return inner
 }

@@ -36,6 +36,9 @@ type Report struct {
 	Feedback *Feedback
 	// Original is what the report shows of the message it is about.
 	Original Original
+	// Forwarded says the report arrived as an attachment of another message, and was read from
+	// there (see Parse); MessageID and From are then the attached report's.
+	Forwarded bool
 }
 
 // Recipient is the result for one recipient of the original message.
