@@ -49,6 +49,7 @@ func (l *List) EnsureReady(ctx context.Context) error {
 // failed transactions (over-suppression), members lost by Redis (under-suppression), or removals
 // the mirror missed.
 func (l *List) Verify(ctx context.Context) (stale bool, err error) {
+	defer l.stats.verifications.Add(1)
 	ready, err := l.isReady(ctx)
 	if err != nil {
 		return false, fmt.Errorf("suppression: verify: %w", err)

@@ -9,10 +9,11 @@ type Stats struct {
 	Unavailable     uint64 // lookups that failed closed
 	Rebuilds        uint64 // completed mirror rebuilds by this List
 	RebuildFailures uint64 // rebuilds that failed (not counting "in progress elsewhere")
+	Verifications   uint64 // Verify calls that finished (by Run or directly), whatever they found
 }
 
 type counters struct {
-	checks, suppressed, unavailable, rebuilds, rebuildFailures atomic.Uint64
+	checks, suppressed, unavailable, rebuilds, rebuildFailures, verifications atomic.Uint64
 }
 
 // Stats returns the List's counters.
@@ -23,5 +24,6 @@ func (l *List) Stats() Stats {
 		Unavailable:     l.stats.unavailable.Load(),
 		Rebuilds:        l.stats.rebuilds.Load(),
 		RebuildFailures: l.stats.rebuildFailures.Load(),
+		Verifications:   l.stats.verifications.Load(),
 	}
 }
