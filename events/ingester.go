@@ -236,7 +236,6 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	seen := make(map[[2]string]bool, len(got))
 	ids := make(map[string][]string, len(in.streams))
 	entries := make([][]Event, 0, len(got))
-	keys := make([]string, 0, len(got))
 	for _, e := range got {
 		k := [2]string{e.stream, e.msg.ID}
 		if seen[k] {
@@ -253,7 +252,6 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		}
 		if len(evs) > 0 {
 			entries = append(entries, evs)
-			keys = append(keys, evs[0].DedupeKey)
 		}
 	}
 	var all []Event
@@ -269,6 +267,10 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		return err
 	})
 	if pg.IsUniqueViolation(err, "events_dedupe_key_key") {
+		keys := make([]string, len(entries))
+		for i, entry := range entries {
+			keys[i] = entry[0].DedupeKey
+		}
 		err = pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
 			stored, err := storedKeys(ctx, tx, keys)
 			if err != nil {
