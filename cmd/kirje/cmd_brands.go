@@ -77,19 +77,14 @@ func brandsListCommand() *command {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
-					return printJSON(e.stdout, brands)
-				}
-				var rows [][]string
-				for _, b := range brands {
-					dkim := "-"
-					if b.HasDKIM() {
-						dkim = b.DKIMSelector + "._domainkey." + b.DKIMDomain
-					}
-					rows = append(rows, []string{fmt.Sprint(b.ID), b.Name, fmt.Sprintf("%s <%s>", b.FromName, b.FromAddress), b.Relay, b.Tracking, dkim})
-				}
-				table(e.stdout, []string{"ID", "NAME", "FROM", "RELAY", "TRACKING", "DKIM"}, rows)
-				return nil
+				return printList(e.stdout, *asJSON, brands, []string{"ID", "NAME", "FROM", "RELAY", "TRACKING", "DKIM"},
+					func(b register.Brand) []string {
+						dkim := "-"
+						if b.HasDKIM() {
+							dkim = b.DKIMSelector + "._domainkey." + b.DKIMDomain
+						}
+						return []string{fmt.Sprint(b.ID), b.Name, fmt.Sprintf("%s <%s>", b.FromName, b.FromAddress), b.Relay, b.Tracking, dkim}
+					})
 			}
 		},
 	}

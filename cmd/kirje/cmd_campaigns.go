@@ -307,15 +307,10 @@ func campaignsListCommand() *command {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
-					return printJSON(e.stdout, cs)
-				}
-				var rows [][]string
-				for _, c := range cs {
-					rows = append(rows, []string{fmt.Sprint(c.ID), c.Name, string(c.Status), fmtTime(c.ScheduledAt), fmtTime(c.FinishedAt)})
-				}
-				table(e.stdout, []string{"ID", "NAME", "STATUS", "SCHEDULED", "FINISHED"}, rows)
-				return nil
+				return printList(e.stdout, *asJSON, cs, []string{"ID", "NAME", "STATUS", "SCHEDULED", "FINISHED"},
+					func(c campaign.Campaign) []string {
+						return []string{fmt.Sprint(c.ID), c.Name, string(c.Status), fmtTime(c.ScheduledAt), fmtTime(c.FinishedAt)}
+					})
 			}
 		},
 	}

@@ -173,26 +173,21 @@ func suppressionsListCommand() *command {
 				if err != nil {
 					return domainError(err)
 				}
-				if *asJSON {
-					return printJSON(e.stdout, entries)
-				}
-				var rows [][]string
-				for _, en := range entries {
-					what := en.Address
-					switch {
-					case en.Domain != "":
-						what = "@" + en.Domain
-					case what == "":
-						what = fmt.Sprintf("sha256:%x", en.AddressHash)
-					}
-					scope := "all"
-					if en.BrandID != 0 {
-						scope = fmt.Sprintf("brand %d", en.BrandID)
-					}
-					rows = append(rows, []string{fmt.Sprint(en.ID), what, scope, string(en.Reason), en.Source, fmtTime(&en.CreatedAt)})
-				}
-				table(e.stdout, []string{"ID", "ENTRY", "SCOPE", "REASON", "SOURCE", "ADDED"}, rows)
-				return nil
+				return printList(e.stdout, *asJSON, entries, []string{"ID", "ENTRY", "SCOPE", "REASON", "SOURCE", "ADDED"},
+					func(en suppression.Entry) []string {
+						what := en.Address
+						switch {
+						case en.Domain != "":
+							what = "@" + en.Domain
+						case what == "":
+							what = fmt.Sprintf("sha256:%x", en.AddressHash)
+						}
+						scope := "all"
+						if en.BrandID != 0 {
+							scope = fmt.Sprintf("brand %d", en.BrandID)
+						}
+						return []string{fmt.Sprint(en.ID), what, scope, string(en.Reason), en.Source, fmtTime(&en.CreatedAt)}
+					})
 			}
 		},
 	}

@@ -81,19 +81,13 @@ func usersListCommand() *command {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
-					return printJSON(e.stdout, users)
-				}
-				var rows [][]string
-				for _, u := range users {
+				return printList(e.stdout, *asJSON, users, []string{"ID", "NAME", "ROLE", "STATE"}, func(u access.User) []string {
 					state := "active"
 					if u.Disabled {
 						state = "disabled"
 					}
-					rows = append(rows, []string{fmt.Sprint(u.ID), u.Name, string(u.Role), state})
-				}
-				table(e.stdout, []string{"ID", "NAME", "ROLE", "STATE"}, rows)
-				return nil
+					return []string{fmt.Sprint(u.ID), u.Name, string(u.Role), state}
+				})
 			}
 		},
 	}

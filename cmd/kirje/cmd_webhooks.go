@@ -124,20 +124,14 @@ func webhooksListCommand() *command {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
-					return printJSON(e.stdout, subs)
-				}
-				var rows [][]string
-				for _, s := range subs {
-					note := s.DisabledReason
-					if note == "" {
-						note = s.LastError
-					}
-					rows = append(rows, []string{fmt.Sprint(s.ID), string(s.Status), s.URL, typeList(s),
-						fmt.Sprint(s.Pending), note})
-				}
-				table(e.stdout, []string{"ID", "STATUS", "URL", "TYPES", "PENDING", "PROBLEM"}, rows)
-				return nil
+				return printList(e.stdout, *asJSON, subs, []string{"ID", "STATUS", "URL", "TYPES", "PENDING", "PROBLEM"},
+					func(s webhook.Subscription) []string {
+						note := s.DisabledReason
+						if note == "" {
+							note = s.LastError
+						}
+						return []string{fmt.Sprint(s.ID), string(s.Status), s.URL, typeList(s), fmt.Sprint(s.Pending), note}
+					})
 			}
 		},
 	}

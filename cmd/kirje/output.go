@@ -16,6 +16,20 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printList is the output of a list command: items as JSON with --json (asJSON), else a table of
+// header and one row per item.
+func printList[T any](w io.Writer, asJSON bool, items []T, header []string, row func(T) []string) error {
+	if asJSON {
+		return printJSON(w, items)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	table(w, header, rows)
+	return nil
+}
+
 // table writes aligned columns.
 func table(w io.Writer, header []string, rows [][]string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
