@@ -132,6 +132,16 @@ func (a *App) mailDomain() string {
 	return a.cfg.PublicURL.Hostname()
 }
 
+// serveMetricsPort serves h on addr (KIRJE_METRICS_ADDR) until ctx ends: the internal port of
+// a process without the public HTTP server.
+func serveMetricsPort(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return serveHTTP(ctx, ln, h, logger)
+}
+
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,7 +58,9 @@ func inboundCommand() *command {
 				g, ctx := errgroup.WithContext(ctx)
 				g.Go(func() error { return l.ListenAndServe(ctx, e.cfg.InboundAddr) })
 				if e.cfg.MetricsAddr != "" {
-					g.Go(func() error { return serveMetrics(ctx, e.cfg.MetricsAddr, reg, e.logger) })
+					mux := http.NewServeMux()
+					mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+					g.Go(func() error { return serveMetricsPort(ctx, e.cfg.MetricsAddr, mux, e.logger) })
 				}
 				return g.Wait()
 			}
@@ -166,15 +166,4 @@ func (a *App) serveInbound(ctx context.Context) error {
 		return err
 	}
 	return l.ListenAndServe(ctx, a.cfg.InboundAddr)
-}
-
-// serveMetrics serves reg at /metrics on addr, for a process with no other HTTP surface.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return serveHTTP(ctx, ln, mux, logger)
 }

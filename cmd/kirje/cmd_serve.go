@@ -204,17 +204,13 @@ func workerCommand() *command {
 
 // serveOps serves only the operations endpoints, for a worker-only process.
 func (a *App) serveOps(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
 	mux := http.NewServeMux()
 	a.opsRoutes(mux)
 	// The worker's operations port is internal: it also carries the Go profiler.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return serveHTTP(ctx, ln, mux, a.logger)
+	return serveMetricsPort(ctx, a.cfg.MetricsAddr, mux, a.logger)
 }
 
 // work runs the worker, the suppression mirror's upkeep and the event ingester until ctx ends.
