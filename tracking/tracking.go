@@ -164,12 +164,11 @@ func New(cfg Config) (*Handler, error) {
 		h.timeout = DefaultRequestTimeout
 	}
 	h.links = newLinkCache(cfg.Links, cfg.LinkCacheSize, h.timeout)
-	h.mux.HandleFunc("GET "+token.OpenPath+"{token}", func(w http.ResponseWriter, r *http.Request) {
-		h.serveOpen(w, r, r.PathValue("token"))
-	})
-	h.mux.HandleFunc("GET "+token.ClickPath+"{token}", func(w http.ResponseWriter, r *http.Request) {
-		h.serveClick(w, r, r.PathValue("token"))
-	})
+	for _, rt := range tokenRoutes {
+		h.mux.HandleFunc("GET "+rt.prefix+"{token}", func(w http.ResponseWriter, r *http.Request) {
+			rt.serve(h, w, r, r.PathValue("token"))
+		})
+	}
 	h.mux.HandleFunc("GET "+token.UnsubscribePath+"{token}", h.serveUnsubscribePage)
 	h.mux.HandleFunc("POST "+token.UnsubscribePath+"{token}", h.serveUnsubscribePost)
 	return h, nil
@@ -201,22 +200,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// to send its (small) body and to be answered. Writers without deadlines (tests) just report
 	// it unsupported.
 	if r.ContentLength == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		// The routes registered in New, matched by hand.
-		if tok, ok := strings.CutPrefix(p, token.OpenPath); ok {
-			if oneSegment(tok) {
-				h.serveOpen(w, r, tok)
-			} else {
-				http.NotFound(w, r)
+		// tokenRoutes, matched by hand as the router would.
+		for _, rt := range tokenRoutes {
+			if tok, ok := strings.CutPrefix(p, rt.prefix); ok {
+				if oneSegment(tok) {
+					rt.serve(h, w, r, tok)
+				} else {
+					http.NotFound(w, r)
+				}
+				return
 			}
-			return
-		}
-		if tok, ok := strings.CutPrefix(p, token.ClickPath); ok {
-			if oneSegment(tok) {
-				h.serveClick(w, r, tok)
-			} else {
-				http.NotFound(w, r)
-			}
-			return
 		}
 	}
 	rc := http.NewResponseController(w)
@@ -225,6 +218,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	h.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// tokenRoutes are the opens and clicks: GET (and HEAD) of a path prefix and a token. New
+// registers them with the router; ServeHTTP matches bodyless requests for them itself.
+var tokenRoutes = [...]struct {
+	prefix string
+	serve  func(h *Handler, w http.ResponseWriter, r *http.Request, tok string)
+}{
+	{token.OpenPath, (*Handler).serveOpen},
+	{token.ClickPath, (*Handler).serveClick},
 }
 
 // oneSegment reports whether s would match a {wildcard} of a ServeMux pattern: one non-empty
