@@ -139,16 +139,36 @@ func serveMetricsPort(ctx context.Context, addr string, h http.Handler, logger *
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	return serveHTTP(ctx, ln, h, logger)
+	return serveHTTP(ctx, ln, withDeadlines(h, requestReadTimeout, requestWriteTimeout), logger)
 }
 
-// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+// Per-request deadlines for reading a request's body and writing its answer. The server sets
+// only header and idle timeouts; handlers get these through withDeadlines, so that the public
+// endpoint's opens and clicks (bodyless, answered from memory, tens of thousands a second)
+// pay for no timers of their own: the tracking handler bounds its other requests itself.
+const (
+	requestReadTimeout  = 5 * time.Minute // CSV imports stream large bodies
+	requestWriteTimeout = 10 * time.Minute
+)
+
+// withDeadlines gives each request the read and write deadlines the server does not set: its body
+// must arrive within read, its answer be written within write.
+func withDeadlines(h http.Handler, read, write time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		_ = rc.SetReadDeadline(now.Add(read))
+		_ = rc.SetWriteDeadline(now.Add(write))
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully. It times out slow request
+// headers and idle connections; h sets any per-request deadlines (withDeadlines).
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       5 * time.Minute, // CSV imports stream large bodies
-		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
