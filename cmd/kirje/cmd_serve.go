@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -45,6 +47,7 @@ func serveCommand() *command {
 		required: requiredRuntime,
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
+				tuneServeGC()
 				app, err := openApp(ctx, e.cfg, e.logger, e.cfg.SMTPURL != "")
 				if err != nil {
 					return err
@@ -56,6 +59,19 @@ func serveCommand() *command {
 				return g.Wait()
 			}
 		},
+	}
+}
+
+// serveGCPercent is the garbage collector's target (GOGC) of `kirje serve` when the environment
+// sets none. The server's live heap is a few megabytes, and nearly all it allocates is garbage of
+// one request: at Go's default of 100 it collects several times a second under load and spends a
+// measurable share of its CPU marking (BENCHMARKS.md). GOGC and GOMEMLIMIT override it.
+const serveGCPercent = 400
+
+// tuneServeGC sets serveGCPercent unless GOGC is set.
+func tuneServeGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serveGCPercent)
 	}
 }
 
@@ -116,12 +132,13 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	mux.Handle(queueUIPath+"/", queueUI(a.db, a.rdbOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
-	return cleanPaths(trackingFirst(prefix, tracked, mux)), func() { rec.Close(); _ = scheduler.Close() }, nil
+	return cleanPaths(trackingFirst(prefix, tracked, withDeadlines(mux, requestReadTimeout, requestWriteTimeout))), func() { rec.Close(); _ = scheduler.Close() }, nil
 }
 
 // trackingFirst hands opens and clicks, by far the most frequent requests, straight to the
-// tracking handler, without the router's pattern matching; everything else goes through mux,
-// where the same paths lead to the same handler.
+// tracking handler, without the router's pattern matching (nor mux's per-request deadlines: the
+// tracking handler bounds its own work); everything else goes through mux, where the same paths
+// lead to the same handler.
 func trackingFirst(prefix string, tracked, mux http.Handler) http.Handler {
 	open, click := prefix+token.OpenPath, prefix+token.ClickPath
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
