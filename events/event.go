@@ -60,7 +60,7 @@ FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigin
             $7::text[], $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[])
      AS t(type, occurred_at, campaign_id, contact_id, brand_id, link_id, ip, user_agent,
           machine, signals, reason, data, dedupe_key)
-ON CONFLICT (dedupe_key) DO NOTHING`
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 
 // Insert writes events with db (a pool or the caller's transaction). Events with a DedupeKey that
 // is already stored are skipped; it returns how many rows were written.

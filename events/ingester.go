@@ -266,7 +266,7 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		written, err = copyEvents(ctx, tx, all)
 		return err
 	})
-	if pg.IsUniqueViolation(err, "events_dedupe_key_key") {
+	if pg.IsUniqueViolation(err, "events_dedupe_key_idx") {
 		keys := make([]string, len(entries))
 		for i, entry := range entries {
 			keys[i] = entry[0].DedupeKey
