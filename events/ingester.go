@@ -307,7 +307,7 @@ func (in *Ingester) decodeEntry(e entry) ([]Event, error) {
 	if !ok {
 		return nil, errors.New("no event payload")
 	}
-	evs, err := decodeWire([]byte(raw))
+	evs, err := decodeWire(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -53,9 +53,12 @@ func appendString(buf []byte, s string) []byte {
 // errWire is returned for a payload that is not a well-formed entry.
 var errWire = errors.New("malformed stream entry")
 
-// wireReader reads the fields appendWire wrote; the first failure sticks in err.
+// wireReader reads the fields appendWire wrote; the first failure sticks in err. String fields
+// are sliced from s, the payload as the stream returned it, instead of copied one by one: the
+// events of an entry live only until they are stored.
 type wireReader struct {
-	b   []byte
+	b   []byte // what is left to read: a copy of s from where reading started
+	s   string
 	err error
 }
 
@@ -99,7 +102,11 @@ func (r *wireReader) bytes() []byte {
 	return s
 }
 
-func (r *wireReader) string() string { return string(r.bytes()) }
+func (r *wireReader) string() string {
+	b := r.bytes()
+	end := len(r.s) - len(r.b)
+	return r.s[end-len(b) : end]
+}
 
 func (r *wireReader) byte() byte {
 	if r.err != nil {
@@ -115,17 +122,17 @@ func (r *wireReader) byte() byte {
 }
 
 // decodeWire returns the events of one stream entry's payload.
-func decodeWire(payload []byte) ([]Event, error) {
+func decodeWire(payload string) ([]Event, error) {
 	if len(payload) == 0 {
 		return nil, errWire
 	}
 	if payload[0] == '[' {
-		return decodeLegacyJSON(payload)
+		return decodeLegacyJSON([]byte(payload))
 	}
 	if payload[0] != wireVersion {
 		return nil, fmt.Errorf("%w: unknown version %d", errWire, payload[0])
 	}
-	r := wireReader{b: payload[1:]}
+	r := wireReader{b: []byte(payload[1:]), s: payload[1:]}
 	var out []Event
 	for len(r.b) > 0 && r.err == nil {
 		var e Event
