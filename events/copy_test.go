@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -65,19 +66,34 @@ FROM events ORDER BY id`)
 	assert.Equal(t, want, got)
 }
 
-// TestEventRowsDoNotAllocate guards what eventRows is for: an event without data is handed to
-// CopyFrom without a single allocation.
-func TestEventRowsDoNotAllocate(t *testing.T) {
-	evs := []Event{{Type: Open, OccurredAt: time.Now(), CampaignID: 1, ContactID: 2, IP: "192.0.2.1",
+// TestEventRowsEncodeWithoutAllocating guards what eventRows is for: pgx encodes a row of an
+// event without data allocating only for its signals array (and boxing each element), not per
+// column.
+func TestEventRowsEncodeWithoutAllocating(t *testing.T) {
+	evs := []Event{{Type: Open, OccurredAt: time.Now(), CampaignID: 1, ContactID: 2, LinkID: 3, IP: "192.0.2.1",
 		UserAgent: "Mozilla", Signals: []string{"no_ua"}, DedupeKey: "b:1-0"}}
+	oids := [13]uint32{pgtype.TextOID, pgtype.TimestamptzOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.Int8OID,
+		pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID, pgtype.BoolOID, pgtype.TextArrayOID, pgtype.TextOID,
+		pgtype.JSONBOID, pgtype.TextOID}
+	m := pgtype.NewMap()
 	r := &eventRows{evs: evs}
+	buf := make([]byte, 0, 1024)
 	allocs := testing.AllocsPerRun(100, func() {
 		r.i = 0
 		for r.Next() {
-			if _, err := r.Values(); err != nil {
-				t.Fatal(err)
+			vals, err := r.Values()
+			require.NoError(t, err)
+			buf = buf[:0]
+			for i, v := range vals {
+				enc, err := m.Encode(oids[i], pgtype.BinaryFormatCode, v, buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if enc != nil { // nil is NULL, as CopyFrom treats it
+					buf = enc
+				}
 			}
 		}
 	})
-	assert.Zero(t, allocs)
+	assert.LessOrEqual(t, allocs, float64(1+len(evs[0].Signals)))
 }

@@ -235,7 +235,10 @@ func (in *Ingester) ensureGroups(ctx context.Context) error {
 func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	seen := make(map[[2]string]bool, len(got))
 	ids := make(map[string][]string, len(in.streams))
-	entries := make([][]Event, 0, len(got))
+	// The events of all entries, decoded into one slice; entries[i] is where entry i's are.
+	var all []Event
+	type span struct{ start, end int }
+	entries := make([]span, 0, len(got))
 	for _, e := range got {
 		k := [2]string{e.stream, e.msg.ID}
 		if seen[k] {
@@ -243,20 +246,18 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		}
 		seen[k] = true
 		ids[e.stream] = append(ids[e.stream], e.msg.ID)
-		evs, err := in.decodeEntry(e)
-		if err != nil {
+		start := len(all)
+		var err error
+		if all, err = in.decodeEntry(all, e); err != nil {
 			// Only Kirje writes these streams, each in one format; an entry that does not decode
 			// never will.
 			in.logger.Error("events: dropping undecodable stream entry", "stream", e.stream, "entry_id", e.msg.ID, "err", err)
+			all = all[:start]
 			continue
 		}
-		if len(evs) > 0 {
-			entries = append(entries, evs)
+		if len(all) > start {
+			entries = append(entries, span{start, len(all)})
 		}
-	}
-	var all []Event
-	for _, entry := range entries {
-		all = append(all, entry...)
 	}
 	// A redelivered entry is rare (a consumer died between commit and acknowledgement): COPY
 	// everything, and only if an entry's key is stored already, find which and store the rest.
@@ -268,8 +269,8 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	})
 	if pg.IsUniqueViolation(err, "events_dedupe_key_idx") {
 		keys := make([]string, len(entries))
-		for i, entry := range entries {
-			keys[i] = entry[0].DedupeKey
+		for i, sp := range entries {
+			keys[i] = all[sp.start].DedupeKey
 		}
 		err = pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
 			stored, err := storedKeys(ctx, tx, keys)
@@ -277,9 +278,9 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 				return err
 			}
 			var evs []Event
-			for _, entry := range entries {
-				if !stored[entry[0].DedupeKey] {
-					evs = append(evs, entry...)
+			for _, sp := range entries {
+				if !stored[all[sp.start].DedupeKey] {
+					evs = append(evs, all[sp.start:sp.end]...)
 				}
 			}
 			written, err = copyEvents(ctx, tx, evs)
@@ -301,20 +302,21 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	return written, nil
 }
 
-// decodeEntry returns an entry's events; the first carries the entry's dedupe key.
-func (in *Ingester) decodeEntry(e entry) ([]Event, error) {
+// decodeEntry appends an entry's events to dst; the first carries the entry's dedupe key.
+func (in *Ingester) decodeEntry(dst []Event, e entry) ([]Event, error) {
 	raw, ok := e.msg.Values["e"].(string)
 	if !ok {
-		return nil, errors.New("no event payload")
+		return dst, errors.New("no event payload")
 	}
-	evs, err := decodeWire(raw)
+	start := len(dst)
+	dst, err := decodeWire(dst, raw)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	if len(evs) > 0 {
-		evs[0].DedupeKey = entryKey(e.stream == in.streams[0], e.msg.ID)
+	if len(dst) > start {
+		dst[start].DedupeKey = entryKey(e.stream == in.streams[0], e.msg.ID)
 	}
-	return evs, nil
+	return dst, nil
 }
 
 // entryKey is the dedupe key of a stream entry's first event. Entry IDs are unique within a

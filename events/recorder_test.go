@@ -87,7 +87,7 @@ func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res[0].Messages, 2)
 	// The dead consumer committed its first entry but crashed before acknowledging anything.
-	first, err := dead.decodeEntry(entry{StreamKey(rd.Prefix), res[0].Messages[0]})
+	first, err := dead.decodeEntry(nil, entry{StreamKey(rd.Prefix), res[0].Messages[0]})
 	require.NoError(t, err)
 	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
 		_, err := copyEvents(ctx, tx, first)
@@ -320,4 +320,38 @@ func TestRecordIsBoundedWhenRedisHangs(t *testing.T) {
 	wg.Wait()
 	assert.Less(t, slowest, 2*timeout+500*time.Millisecond, "each wait is bounded by the write timeout, not by the queue")
 	assert.Positive(t, busy, "beyond MaxQueued, Record refuses at once")
+}
+
+// An entry that does not decode is dropped whole, even when its first events decode, and the
+// entries around it are stored.
+func TestIngesterDropsUndecodableEntries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, rd := pgtest.New(t), redistest.New(t)
+	payload := func(contacts ...int64) []byte {
+		b := []byte{wireVersion}
+		for _, c := range contacts {
+			var err error
+			b, err = appendWire(b, Event{Type: Click, OccurredAt: time.Now(), CampaignID: 1, ContactID: c, LinkID: 2})
+			require.NoError(t, err)
+		}
+		return b
+	}
+	broken := payload(10, 11)
+	for _, p := range [][]byte{payload(1, 2), broken[:len(broken)-3], payload(3)} {
+		require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey(rd.Prefix), Values: []any{"e", p}}).Err())
+	}
+
+	in := NewIngester(rd.Client, db.Pool, IngesterConfig{Prefix: rd.Prefix, Consumer: "a"})
+	got, err := in.Drain(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, got)
+	rows, err := db.Pool.Query(ctx, `SELECT contact_id FROM events ORDER BY contact_id`)
+	require.NoError(t, err)
+	contacts, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3}, contacts)
+	left, err := rd.Client.XLen(ctx, StreamKey(rd.Prefix)).Result()
+	require.NoError(t, err)
+	assert.Zero(t, left, "the undecodable entry is acknowledged and deleted too")
 }

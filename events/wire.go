@@ -121,19 +121,20 @@ func (r *wireReader) byte() byte {
 	return c
 }
 
-// decodeWire returns the events of one stream entry's payload.
-func decodeWire(payload string) ([]Event, error) {
+// decodeWire appends the events of one stream entry's payload to out; on error, out may hold
+// some of them.
+func decodeWire(out []Event, payload string) ([]Event, error) {
 	if len(payload) == 0 {
-		return nil, errWire
+		return out, errWire
 	}
 	if payload[0] == '[' {
-		return decodeLegacyJSON([]byte(payload))
+		evs, err := decodeLegacyJSON([]byte(payload))
+		return append(out, evs...), err
 	}
 	if payload[0] != wireVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", errWire, payload[0])
+		return out, fmt.Errorf("%w: unknown version %d", errWire, payload[0])
 	}
 	r := wireReader{b: []byte(payload[1:]), s: payload[1:]}
-	var out []Event
 	for len(r.b) > 0 && r.err == nil {
 		var e Event
 		e.Type = Type(r.string())
@@ -164,7 +165,7 @@ func decodeWire(payload string) ([]Event, error) {
 		e.Reason = r.string()
 		if data := r.bytes(); r.err == nil && len(data) > 0 {
 			if err := json.Unmarshal(data, &e.Data); err != nil {
-				return nil, fmt.Errorf("%w: data: %v", errWire, err)
+				return out, fmt.Errorf("%w: data: %v", errWire, err)
 			}
 		}
 		if r.err == nil && e.Type == "" {
@@ -173,7 +174,7 @@ func decodeWire(payload string) ([]Event, error) {
 		out = append(out, e)
 	}
 	if r.err != nil {
-		return nil, r.err
+		return out, r.err
 	}
 	return out, nil
 }

@@ -36,7 +36,7 @@ func TestWireRoundTrip(t *testing.T) {
 				payload, err = appendWire(payload, e)
 				require.NoError(t, err)
 			}
-			got, err := decodeWire(string(payload))
+			got, err := decodeWire(nil, string(payload))
 			require.NoError(t, err)
 			assert.Equal(t, tt.evs, got)
 		})
@@ -45,7 +45,7 @@ func TestWireRoundTrip(t *testing.T) {
 
 func TestWireReadsEntriesOfEarlierVersions(t *testing.T) {
 	t.Parallel()
-	got, err := decodeWire(`[{"t":"click","at":1764142200000000,"ca":3,"co":4,"l":5,"ip":"192.0.2.1","m":true,"s":["fast"]}]`)
+	got, err := decodeWire(nil, `[{"t":"click","at":1764142200000000,"ca":3,"co":4,"l":5,"ip":"192.0.2.1","m":true,"s":["fast"]}]`)
 	require.NoError(t, err)
 	assert.Equal(t, []Event{{Type: Click, OccurredAt: time.UnixMicro(1764142200000000).UTC(), CampaignID: 3,
 		ContactID: 4, LinkID: 5, IP: "192.0.2.1", Machine: true, Signals: []string{"fast"}}}, got)
@@ -70,7 +70,7 @@ func TestWireRefusesMalformedEntries(t *testing.T) {
 	for name, payload := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := decodeWire(string(payload))
+			_, err := decodeWire(nil, string(payload))
 			require.Error(t, err)
 		})
 	}
@@ -82,7 +82,7 @@ func FuzzDecodeWire(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`[{"t":"open","at":1}]`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		evs, err := decodeWire(string(payload))
+		evs, err := decodeWire(nil, string(payload))
 		if err != nil {
 			return
 		}
@@ -94,7 +94,7 @@ func FuzzDecodeWire(f *testing.F) {
 					t.Fatal(err)
 				}
 			}
-			evs2, err := decodeWire(string(again))
+			evs2, err := decodeWire(nil, string(again))
 			if err != nil {
 				t.Fatalf("re-encoded entry does not decode: %v", err)
 			}
