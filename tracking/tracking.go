@@ -181,14 +181,20 @@ var (
 	hNoReferrer = []string{"no-referrer"}
 )
 
-// ServeHTTP answers 404 to any path that is not already clean, instead of ServeMux's redirect to
-// the cleaned path: the only redirects this handler ever sends are to stored link targets.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// securityHeaders marks an answer a browser might render or follow: no MIME sniffing, and no
+// Referer to wherever it leads (a click's target must not learn the token).
+func securityHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = hNoSniff
 	hdr["Referrer-Policy"] = hNoReferrer
+}
+
+// ServeHTTP answers 404 to any path that is not already clean, instead of ServeMux's redirect to
+// the cleaned path: the only redirects this handler ever sends are to stored link targets.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if p == "" || p[0] != '/' || path.Clean(p) != p {
+		securityHeaders(w)
 		http.NotFound(w, r)
 		return
 	}
@@ -203,6 +209,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// tokenRoutes, matched by hand as the router would.
 		for _, rt := range tokenRoutes {
 			if tok, ok := strings.CutPrefix(p, rt.prefix); ok {
+				if !rt.pixel {
+					securityHeaders(w)
+				}
 				if oneSegment(tok) {
 					rt.serve(h, w, r, tok)
 				} else {
@@ -212,6 +221,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	securityHeaders(w)
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.timeout))
 	_ = rc.SetWriteDeadline(time.Now().Add(2 * h.timeout))
@@ -225,9 +235,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var tokenRoutes = [...]struct {
 	prefix string
 	serve  func(h *Handler, w http.ResponseWriter, r *http.Request, tok string)
+	pixel  bool // answered with an image only, which sets its own headers (see serveOpen)
 }{
-	{token.OpenPath, (*Handler).serveOpen},
-	{token.ClickPath, (*Handler).serveClick},
+	{token.OpenPath, (*Handler).serveOpen, true},
+	{token.ClickPath, (*Handler).serveClick, false},
 }
 
 // oneSegment reports whether s would match a {wildcard} of a ServeMux pattern: one non-empty
