@@ -25,7 +25,14 @@ type Keyring struct {
 // macKey is one derived MAC key with a pool of keyed HMAC states, so that signing and verifying
 // do not rebuild the HMAC's inner and outer pads on every call.
 type macKey struct {
-	pool sync.Pool
+	pool sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC and room for its sum, which would escape to the heap on every call
+// if it were the caller's (Sum is called through an interface).
+type macState struct {
+	h   hash.Hash
+	buf [sha256.Size]byte
 }
 
 // NewKeyring derives a MAC key from each secret (HKDF-SHA256 with info "kirje/token/v1") and
@@ -45,25 +52,25 @@ func NewKeyring(current byte, secrets map[byte][]byte) (*Keyring, error) {
 		if err != nil {
 			return nil, fmt.Errorf("token: keyring: derive key %d: %w", id, err)
 		}
-		kr.keys[id] = &macKey{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+		kr.keys[id] = &macKey{pool: sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }}}
 	}
 	return kr, nil
 }
 
 // sum appends the truncated MAC of msg to dst.
 func (k *macKey) sum(dst, msg []byte) []byte {
-	h := k.pool.Get().(hash.Hash)
-	h.Write(msg)
-	dst = h.Sum(dst)
-	h.Reset()
-	k.pool.Put(h)
-	return dst[:len(dst)-sha256.Size+macLen]
+	s := k.pool.Get().(*macState)
+	s.h.Write(msg)
+	dst = append(dst, s.h.Sum(s.buf[:0])[:macLen]...)
+	s.h.Reset()
+	k.pool.Put(s)
+	return dst
 }
 
 // sign returns the binary token for c.
 func (kr *Keyring) sign(c Claims) []byte {
 	c.check()
-	b := make([]byte, 0, maxBinaryLen+sha256.Size)
+	b := make([]byte, 0, maxBinaryLen)
 	b = c.appendBody(b, kr.current)
 	return kr.keys[kr.current].sum(b, b)
 }
@@ -78,7 +85,7 @@ func (kr *Keyring) verify(b []byte, want Kind) (Claims, error) {
 	if k == nil {
 		return Claims{}, ErrInvalid
 	}
-	var buf [sha256.Size]byte
+	var buf [macLen]byte
 	if !hmac.Equal(k.sum(buf[:0], b[:macAt]), b[macAt:]) {
 		return Claims{}, ErrInvalid
 	}

@@ -219,3 +219,21 @@ func TestTokensAreCompact(t *testing.T) {
 	// A local part may be at most 64 octets: "b+" and the token must fit.
 	assert.LessOrEqual(t, len(token.ReturnPathPrefix+kr.SignAddress(c)), 64)
 }
+
+// Verify runs on every open and click: beyond decoding the token's base64, it must not allocate
+// (a MAC sum in the caller's buffer would escape through the hash interface every time).
+func TestVerifyAllocatesOnlyToDecode(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops pooled MAC states at random")
+	}
+	kr := newKeyring(t, 1)
+	tok := kr.Sign(token.Claims{Kind: token.Click, CampaignID: 7, ContactID: 9, LinkID: 3, SentAt: sentAt})
+	_, err := kr.Verify(tok, token.Click) // the pool's first MAC state
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := kr.Verify(tok, token.Click); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 1.0)
+}

@@ -95,15 +95,27 @@ func (h *Handler) allow(ctx context.Context, key string, r Rate) (bool, string) 
 	return false, strconv.Itoa(max(1, int(math.Ceil(retry.Seconds()))))
 }
 
+// The allow methods build a bucket's key only when there is a limiter to ask: without one, an
+// open would format its client's network for nothing.
+
 func (h *Handler) allowHit(r *http.Request) (bool, string) {
+	if h.limits.Limiter == nil {
+		return true, ""
+	}
 	return h.allow(r.Context(), "trk:hit:"+clientNet(clientIP(r, h.trustProxy)), h.limits.Hits)
 }
 
 func (h *Handler) allowPage(r *http.Request) (bool, string) {
+	if h.limits.Limiter == nil {
+		return true, ""
+	}
 	return h.allow(r.Context(), "trk:page:"+clientNet(clientIP(r, h.trustProxy)), h.limits.Pages)
 }
 
 func (h *Handler) allowOptout(r *http.Request, contactID int64) (bool, string) {
+	if h.limits.Limiter == nil {
+		return true, ""
+	}
 	return h.allow(r.Context(), "trk:optout:"+strconv.FormatInt(contactID, 10), h.limits.Optouts)
 }
 
