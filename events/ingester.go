@@ -25,6 +25,7 @@ const ingestGroup = "ingest"
 // and deleted from the stream only after its events are committed; entries a crashed process left
 // unacknowledged are claimed by another after ClaimIdle. Dedupe keys derived from the entry ID
 // make a second delivery of the same entry a no-op, so a crash loses none and duplicates none.
+// An Ingester keeps state between rounds: use it from one goroutine (Run or Drain) at a time.
 type Ingester struct {
 	rdb      redis.UniversalClient
 	db       *pgxpool.Pool
@@ -37,6 +38,7 @@ type Ingester struct {
 	grouped   bool      // the consumer groups are known to exist
 	lastClaim time.Time // when stale entries of other consumers were last claimed
 	unacked   bool      // this consumer may hold delivered, unacknowledged entries to read again
+	events    []Event   // store's buffer of decoded events, kept for the next round
 }
 
 // IngesterConfig tunes an Ingester.
@@ -235,8 +237,13 @@ func (in *Ingester) ensureGroups(ctx context.Context) error {
 func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	seen := make(map[[2]string]bool, len(got))
 	ids := make(map[string][]string, len(in.streams))
-	// The events of all entries, decoded into one slice; entries[i] is where entry i's are.
-	var all []Event
+	// The events of all entries, decoded into one slice (the last round's, so that a steady
+	// stream does not grow a new one every round); entries[i] is where entry i's are.
+	all := in.events[:0]
+	defer func() {
+		clear(all) // their strings point into this round's payloads
+		in.events = all[:0]
+	}()
 	type span struct{ start, end int }
 	entries := make([]span, 0, len(got))
 	for _, e := range got {

@@ -135,6 +135,7 @@ func decodeWire(out []Event, payload string) ([]Event, error) {
 		return out, fmt.Errorf("%w: unknown version %d", errWire, payload[0])
 	}
 	r := wireReader{b: []byte(payload[1:]), s: payload[1:]}
+	var sigs []string
 	for len(r.b) > 0 && r.err == nil {
 		var e Event
 		e.Type = Type(r.string())
@@ -157,10 +158,16 @@ func decodeWire(out []Event, payload string) ([]Event, error) {
 			r.err = errWire
 		}
 		if r.err == nil && n > 0 {
-			e.Signals = make([]string, n)
-			for i := range e.Signals {
-				e.Signals[i] = r.string()
+			// Every event's signals are carved from one backing array per entry (or a few),
+			// not allocated each.
+			if cap(sigs)-len(sigs) < int(n) {
+				sigs = make([]string, 0, max(64, 2*n))
 			}
+			start := len(sigs)
+			for range n {
+				sigs = append(sigs, r.string())
+			}
+			e.Signals = sigs[start:len(sigs):len(sigs)]
 		}
 		e.Reason = r.string()
 		if data := r.bytes(); r.err == nil && len(data) > 0 {

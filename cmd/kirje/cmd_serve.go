@@ -62,16 +62,25 @@ func serveCommand() *command {
 	}
 }
 
-// serveGCPercent is the garbage collector's target (GOGC) of `kirje serve` when the environment
-// sets none. The server's live heap is a few megabytes, and nearly all it allocates is garbage of
-// one request: at Go's default of 100 it collects several times a second under load and spends a
-// measurable share of its CPU marking (BENCHMARKS.md). GOGC and GOMEMLIMIT override it.
-const serveGCPercent = 400
+// The garbage collector's settings for `kirje serve` when the environment sets none. The server's
+// live heap is some megabytes (caches of links and recent clicks, connection buffers), and nearly
+// all it allocates is the garbage of one request: at Go's default GOGC of 100 it collects many
+// times a second under load, and marking was a measurable share of an open's cost
+// (BENCHMARKS.md). A high GOGC lets the heap grow to several times the live heap between
+// collections; the soft memory limit makes the collector work harder instead if that ever
+// approaches serveMemoryLimit. GOGC and GOMEMLIMIT override either.
+const (
+	serveGCPercent   = 800
+	serveMemoryLimit = 256 << 20
+)
 
-// tuneServeGC sets serveGCPercent unless GOGC is set.
+// tuneServeGC applies serveGCPercent and serveMemoryLimit where the environment does not.
 func tuneServeGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serveGCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 }
 
