@@ -157,10 +157,15 @@ func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	case r.wake <- struct{}{}:
 	default: // a writer is already due to look
 	}
+	done := ctx.Done()
+	if done == nil { // a context that cannot end: no select, the common case of the tracking handler
+		<-g.done
+		return g.err
+	}
 	select {
 	case <-g.done:
 		return g.err
-	case <-ctx.Done():
+	case <-done:
 		// The event may still be written; the caller only learns it was not confirmed.
 		return fmt.Errorf("events: record: %w", ctx.Err())
 	}

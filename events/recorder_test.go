@@ -355,3 +355,21 @@ func TestIngesterDropsUndecodableEntries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, left, "the undecodable entry is acknowledged and deleted too")
 }
+
+// A caller's context that ends stops its wait (the event may still be written), well before the
+// write timeout would.
+func TestRecordReturnsWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
+	const hang = 2 * time.Second // how long the append hangs before the client gives up
+	rdb := redis.NewClient(&redis.Options{Addr: blackhole(t), MaxRetries: -1, ReadTimeout: hang, WriteTimeout: hang})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:", WriteTimeout: time.Minute})
+	t.Cleanup(rec.Close)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := rec.Record(ctx, Event{Type: Open, CampaignID: 1, ContactID: 1})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), hang)
+}

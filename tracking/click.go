@@ -37,7 +37,7 @@ func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request, tok string)
 		hit.RecentLinks, hit.NearHoneypot = h.recent.observe(c.CampaignID, c.ContactID, c.LinkID, target.honeypot, hit.At)
 	}
 	ev := h.hitEvent(r, events.Click, c, hit)
-	if err := h.recorder.Record(r.Context(), ev); err != nil {
+	if err := h.record(r, ev); err != nil {
 		h.logger.Error("tracking: click not recorded", "campaign_id", c.CampaignID, "contact_id", c.ContactID,
 			"link_id", c.LinkID, "err", err)
 		h.clickUnrecorded(w, target, http.StatusServiceUnavailable, hRetryAfter[0])

@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/kirje/kirje/events"
@@ -44,7 +45,7 @@ func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request, tok string) 
 	if ok, retry := h.allowHit(r); !ok {
 		status = http.StatusTooManyRequests // not recorded; the reader still sees nothing amiss
 		w.Header()["Retry-After"] = []string{retry}
-	} else if err := h.recorder.Record(r.Context(), h.hitEvent(r, events.Open, c, Hit{})); err != nil {
+	} else if err := h.record(r, h.hitEvent(r, events.Open, c, Hit{})); err != nil {
 		h.logger.Error("tracking: open not recorded", "campaign_id", c.CampaignID, "contact_id", c.ContactID, "err", err)
 		status = http.StatusServiceUnavailable
 	}
@@ -54,6 +55,13 @@ func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request, tok string) 
 	hdr["Cache-Control"] = hNoStoreImage
 	w.WriteHeader(status)
 	w.Write(pixel[:])
+}
+
+// record makes ev durable. The request's cancellation (a client that hung up) is not passed on:
+// the event is written with its group either way, and the recorder bounds the wait by itself,
+// while a context that can end costs the wait a channel and a select on every open and click.
+func (h *Handler) record(r *http.Request, ev events.Event) error {
+	return h.recorder.Record(context.WithoutCancel(r.Context()), ev)
 }
 
 // hitEvent classifies a hit (hit carries what the caller knows beyond the request: honeypot and
