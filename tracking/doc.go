@@ -34,10 +34,13 @@
 // views per client network, and unsubscribe POSTs per person (never per network: mailbox
 // providers send everyone's one-click POSTs from a few addresses); over a limit the answer is 429
 // with Retry-After and nothing is recorded or changed. A failing or slow limiter lets requests
-// through (see RateLimits). Every request's work is bounded by Config.RequestTimeout; POST bodies
-// by 16 KiB. Pages carry a hash-pinned CSP, X-Frame-Options, nosniff and no-referrer; error
-// answers say nothing of their cause.
+// through (see RateLimits). Every request's work is bounded by Config.RequestTimeout, except
+// bodyless opens and clicks, which the Recorder bounds (it must return in bounded time by
+// itself) and, for a click's first lookup of a link, the link cache's own timeout; POST bodies
+// by 16 KiB. Pages carry a hash-pinned CSP, X-Frame-Options, nosniff and no-referrer, as do
+// redirects and errors; the open pixel carries only its content type and Cache-Control: no-store.
+// Error answers say nothing of their cause.
 //
-// It must not touch the database or Redis itself (the limiter and recorder are interfaces), import the suppression or campaign packages,
-// or redirect anywhere a request names.
+// It must not touch the database or Redis itself (the limiter and recorder are interfaces),
+// import the suppression or campaign packages, or redirect anywhere a request names.
 package tracking
