@@ -241,7 +241,11 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	// stream does not grow a new one every round); entries[i] is where entry i's are.
 	all := in.events[:0]
 	defer func() {
-		clear(all) // their strings point into this round's payloads
+		if cap(all) > maxKeptEvents { // after a backlog: do not hold its memory for good
+			in.events = nil
+			return
+		}
+		clear(all[:cap(all)]) // their strings point into this round's payloads
 		in.events = all[:0]
 	}()
 	type span struct{ start, end int }
@@ -274,7 +278,7 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		written, err = copyEvents(ctx, tx, all)
 		return err
 	})
-	if pg.IsUniqueViolation(err, "events_dedupe_key_idx") {
+	if isDedupeViolation(err) {
 		keys := make([]string, len(entries))
 		for i, sp := range entries {
 			keys[i] = all[sp.start].DedupeKey
@@ -307,6 +311,15 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 		return written, fmt.Errorf("events: ingest: ack: %w", err)
 	}
 	return written, nil
+}
+
+// maxKeptEvents bounds the capacity of the events buffer an Ingester keeps between rounds.
+const maxKeptEvents = 1 << 16
+
+// isDedupeViolation reports whether err is a dedupe key stored already: the partial unique index
+// of migration 00010, or the constraint it replaced (a schema migrated back down).
+func isDedupeViolation(err error) bool {
+	return pg.IsUniqueViolation(err, "events_dedupe_key_idx") || pg.IsUniqueViolation(err, "events_dedupe_key_key")
 }
 
 // decodeEntry appends an entry's events to dst; the first carries the entry's dedupe key.

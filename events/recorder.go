@@ -224,8 +224,12 @@ func (r *Recorder) letJoin() {
 // waited for a writer longer than the write timeout is failed unwritten, so that a hung Redis
 // cannot make requests wait for every group queued ahead of theirs.
 func (r *Recorder) writeNext() bool {
-	r.letJoin()
 	r.mu.Lock()
+	if len(r.queue) == 1 { // the group still filling; older ones are full and gain nothing
+		r.mu.Unlock()
+		r.letJoin()
+		r.mu.Lock()
+	}
 	if len(r.queue) == 0 {
 		r.mu.Unlock()
 		return false

@@ -38,6 +38,7 @@ func (h *Handler) serveOpen(w http.ResponseWriter, r *http.Request, tok string) 
 	c, err := h.keys.Verify(tok, token.Open)
 	if err != nil {
 		h.logger.Debug("tracking: invalid token", "kind", "open")
+		securityHeaders(w)
 		http.NotFound(w, r)
 		return
 	}

@@ -104,9 +104,10 @@ type Config struct {
 	// RateLimits bound what one client can make the endpoint do; the zero value (no Limiter)
 	// sets none.
 	RateLimits RateLimits
-	// RequestTimeout bounds the work of one request (lookups, recording, an opt-out's commit)
-	// and the reading of its body, whatever the server's own timeouts; 0 means
-	// DefaultRequestTimeout. A request that runs out is answered 503 like any failure.
+	// RequestTimeout bounds the work of one request (lookups, an opt-out's commit) and the
+	// reading of its body, whatever the server's own timeouts; 0 means DefaultRequestTimeout. A
+	// request that runs out is answered 503 like any failure. Recording an open or click is
+	// bounded by the Recorder, not by this.
 	RequestTimeout time.Duration
 }
 
@@ -215,6 +216,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				if oneSegment(tok) {
 					rt.serve(h, w, r, tok)
 				} else {
+					securityHeaders(w)
 					http.NotFound(w, r)
 				}
 				return

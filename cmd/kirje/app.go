@@ -139,36 +139,39 @@ func serveMetricsPort(ctx context.Context, addr string, h http.Handler, logger *
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	return serveHTTP(ctx, ln, withDeadlines(h, requestReadTimeout, requestWriteTimeout), logger)
+	return serveHTTP(ctx, ln, h, logger)
 }
 
-// Per-request deadlines for reading a request's body and writing its answer. The server sets
-// only header and idle timeouts; handlers get these through withDeadlines, so that the public
-// endpoint's opens and clicks (bodyless, answered from memory, tens of thousands a second)
-// pay for no timers of their own: the tracking handler bounds its other requests itself.
+// Timeouts of Kirje's HTTP servers. The server's own ReadTimeout would arm a timer for every
+// request, bodyless or not, to bound the reading of bodies: at tens of thousands of opens and
+// clicks a second (no body at all) that is a measurable share of the work, so bodies get their
+// deadline from withBodyDeadline instead, and only requests that have one pay for it.
 const (
-	requestReadTimeout  = 5 * time.Minute // CSV imports stream large bodies
+	requestBodyTimeout  = 5 * time.Minute // CSV imports stream large bodies
 	requestWriteTimeout = 10 * time.Minute
 )
 
-// withDeadlines gives each request the read and write deadlines the server does not set: its body
-// must arrive within read, its answer be written within write.
-func withDeadlines(h http.Handler, read, write time.Duration) http.Handler {
+// withBodyDeadline gives a request that has a body a read deadline: the body must arrive within
+// read. A bodyless request gets none: net/http is already reading ahead on its connection to
+// notice a client that hangs up, and a deadline there would cancel the request's context when
+// it passed, cutting off long answers such as the event feed's stream.
+func withBodyDeadline(h http.Handler, read time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(read))
-		_ = rc.SetWriteDeadline(now.Add(write))
+		if r.Body != nil && r.Body != http.NoBody {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(read))
+		}
 		h.ServeHTTP(w, r)
 	})
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully. It times out slow request
-// headers and idle connections; h sets any per-request deadlines (withDeadlines).
+// headers, slow bodies (withBodyDeadline), answers not written within requestWriteTimeout and
+// idle connections; handlers may shorten these for themselves.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           withBodyDeadline(h, requestBodyTimeout),
 		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      requestWriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -68,20 +68,23 @@ func serveCommand() *command {
 // times a second under load, and marking was a measurable share of an open's cost
 // (BENCHMARKS.md). A high GOGC lets the heap grow to several times the live heap between
 // collections; the soft memory limit makes the collector work harder instead if that ever
-// approaches serveMemoryLimit. GOGC and GOMEMLIMIT override either.
+// approaches serveMemoryLimit. Setting either GOGC or GOMEMLIMIT leaves both to the environment
+// (GOGC=100 alone is Go's default behaviour, with no limit).
 const (
 	serveGCPercent   = 800
 	serveMemoryLimit = 256 << 20
 )
 
-// tuneServeGC applies serveGCPercent and serveMemoryLimit where the environment does not.
+// tuneServeGC applies serveGCPercent and serveMemoryLimit unless the environment sets GOGC or
+// GOMEMLIMIT.
 func tuneServeGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(serveGCPercent)
+	_, gogc := os.LookupEnv("GOGC")
+	_, limit := os.LookupEnv("GOMEMLIMIT")
+	if gogc || limit {
+		return
 	}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(serveMemoryLimit)
-	}
+	debug.SetGCPercent(serveGCPercent)
+	debug.SetMemoryLimit(serveMemoryLimit)
 }
 
 // serve runs the HTTP server on the configured address until ctx ends.
@@ -141,13 +144,12 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	mux.Handle(queueUIPath+"/", queueUI(a.db, a.rdbOpts))
 	a.opsRoutes(mux)
 	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
-	return cleanPaths(trackingFirst(prefix, tracked, withDeadlines(mux, requestReadTimeout, requestWriteTimeout))), func() { rec.Close(); _ = scheduler.Close() }, nil
+	return cleanPaths(trackingFirst(prefix, tracked, mux)), func() { rec.Close(); _ = scheduler.Close() }, nil
 }
 
 // trackingFirst hands opens and clicks, by far the most frequent requests, straight to the
-// tracking handler, without the router's pattern matching (nor mux's per-request deadlines: the
-// tracking handler bounds its own work); everything else goes through mux, where the same paths
-// lead to the same handler.
+// tracking handler, without the router's pattern matching; everything else goes through mux,
+// where the same paths lead to the same handler.
 func trackingFirst(prefix string, tracked, mux http.Handler) http.Handler {
 	open, click := prefix+token.OpenPath, prefix+token.ClickPath
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
