@@ -165,8 +165,9 @@ func withBodyDeadline(h http.Handler, read time.Duration) http.Handler {
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully. It times out slow request
-// headers, slow bodies (withBodyDeadline), answers not written within requestWriteTimeout and
-// idle connections; handlers may shorten these for themselves.
+// headers, slow bodies (withBodyDeadline), answers not written within requestWriteTimeout (give
+// or take writeDeadlineSlack: coarseWriteConn) and idle connections; handlers may shorten these
+// for themselves.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           withBodyDeadline(h, requestBodyTimeout),
@@ -177,7 +178,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(coarseWriteListener{ln}) }()
 	logger.Info("http: listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
