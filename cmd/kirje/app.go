@@ -178,7 +178,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(coarseWriteListener{ln}) }()
+	go func() { errc <- srv.Serve(coarseWriteListener{Listener: ln, Timeout: srv.WriteTimeout}) }()
 	logger.Info("http: listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
