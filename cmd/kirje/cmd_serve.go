@@ -47,7 +47,7 @@ func serveCommand() *command {
 		required: requiredRuntime,
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
-				serveGC.tune()
+				tuneGC(serveGCPercent)
 				app, err := openApp(ctx, e.cfg, e.logger, e.cfg.SMTPURL != "")
 				if err != nil {
 					return err
@@ -62,35 +62,30 @@ func serveCommand() *command {
 	}
 }
 
-// gcSettings are the garbage collector's target (GOGC) and soft memory limit for a long-running
-// command when the environment sets neither GOGC nor GOMEMLIMIT.
-type gcSettings struct {
-	percent int
-	limit   int64
-}
-
-// The GC settings of `kirje serve` and `kirje worker`. Both live on small heaps and allocate
-// mostly garbage of one request or message: at Go's default GOGC of 100 they collected many
-// times a second under load, and marking was a measurable share of an open's and a message's
-// cost (BENCHMARKS.md). A higher GOGC lets the heap grow to several times the live heap between
-// collections; the soft limit makes the collector work harder instead should that approach it.
-// The worker's target is lower: its live heap grows with the batches in flight, and its peak
-// RSS on a million-recipient campaign is a target of its own.
-var (
-	serveGC  = gcSettings{percent: 800, limit: 256 << 20}
-	workerGC = gcSettings{percent: 300, limit: 256 << 20}
+// The garbage collector's targets (GOGC) of `kirje serve` and `kirje worker`, and their soft
+// memory limit, when the environment sets neither GOGC nor GOMEMLIMIT. Both live on small heaps
+// and allocate mostly the garbage of one request or message: at Go's default GOGC of 100 they
+// collected many times a second under load, and marking was a measurable share of an open's and
+// a message's cost (BENCHMARKS.md). A higher GOGC lets the heap grow to several times the live
+// heap between collections; the soft limit makes the collector work harder instead should that
+// approach it. The worker's target is lower: its live heap grows with the batches in flight,
+// and its peak RSS on a million-recipient campaign is a target of its own.
+const (
+	serveGCPercent  = 800
+	workerGCPercent = 300
+	gcMemoryLimit   = 256 << 20
 )
 
-// tune applies s unless the environment sets GOGC or GOMEMLIMIT, which leaves both to it
-// (GOGC=100 alone is Go's default behaviour, with no limit).
-func (s gcSettings) tune() {
+// tuneGC sets the GC target percent and gcMemoryLimit unless the environment sets GOGC or
+// GOMEMLIMIT, which leaves both to it (GOGC=100 alone is Go's default behaviour, with no limit).
+func tuneGC(percent int) {
 	_, gogc := os.LookupEnv("GOGC")
 	_, limit := os.LookupEnv("GOMEMLIMIT")
 	if gogc || limit {
 		return
 	}
-	debug.SetGCPercent(s.percent)
-	debug.SetMemoryLimit(s.limit)
+	debug.SetGCPercent(percent)
+	debug.SetMemoryLimit(gcMemoryLimit)
 }
 
 // serve runs the HTTP server on the configured address until ctx ends.
@@ -220,7 +215,7 @@ func workerCommand() *command {
 		required: append(requiredRuntime, "smtp-url"),
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
-				workerGC.tune()
+				tuneGC(workerGCPercent)
 				app, err := openApp(ctx, e.cfg, e.logger, true)
 				if err != nil {
 					return err
