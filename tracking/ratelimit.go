@@ -76,15 +76,16 @@ func clientNet(ip netip.Addr) string {
 	return ip.String()
 }
 
-// allow takes a token from the bucket key (rate r). When the request is over the limit it
-// returns false and the seconds to put in Retry-After.
-func (h *Handler) allow(ctx context.Context, key string, r Rate) (bool, string) {
+// allow takes a token from the bucket named by key (rate r). When the request is over the limit
+// it returns false and the seconds to put in Retry-After. Without a limiter it lets everything
+// through and never calls key: an open would otherwise format its client's network for nothing.
+func (h *Handler) allow(ctx context.Context, r Rate, key func() string) (bool, string) {
 	if h.limits.Limiter == nil {
 		return true, ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.limits.Timeout)
 	defer cancel()
-	granted, retry, err := h.limits.Limiter.Allow(ctx, ratelimit.Bucket{Key: key, Rate: r.PerSecond, Burst: r.Burst}, 1)
+	granted, retry, err := h.limits.Limiter.Allow(ctx, ratelimit.Bucket{Key: key(), Rate: r.PerSecond, Burst: r.Burst}, 1)
 	if err != nil {
 		h.logger.Warn("tracking: rate limiter failed; letting the request through", "err", err)
 		return true, ""
@@ -95,28 +96,16 @@ func (h *Handler) allow(ctx context.Context, key string, r Rate) (bool, string) 
 	return false, strconv.Itoa(max(1, int(math.Ceil(retry.Seconds()))))
 }
 
-// The allow methods build a bucket's key only when there is a limiter to ask: without one, an
-// open would format its client's network for nothing.
-
 func (h *Handler) allowHit(r *http.Request) (bool, string) {
-	if h.limits.Limiter == nil {
-		return true, ""
-	}
-	return h.allow(r.Context(), "trk:hit:"+clientNet(clientIP(r, h.trustProxy)), h.limits.Hits)
+	return h.allow(r.Context(), h.limits.Hits, func() string { return "trk:hit:" + clientNet(clientIP(r, h.trustProxy)) })
 }
 
 func (h *Handler) allowPage(r *http.Request) (bool, string) {
-	if h.limits.Limiter == nil {
-		return true, ""
-	}
-	return h.allow(r.Context(), "trk:page:"+clientNet(clientIP(r, h.trustProxy)), h.limits.Pages)
+	return h.allow(r.Context(), h.limits.Pages, func() string { return "trk:page:" + clientNet(clientIP(r, h.trustProxy)) })
 }
 
 func (h *Handler) allowOptout(r *http.Request, contactID int64) (bool, string) {
-	if h.limits.Limiter == nil {
-		return true, ""
-	}
-	return h.allow(r.Context(), "trk:optout:"+strconv.FormatInt(contactID, 10), h.limits.Optouts)
+	return h.allow(r.Context(), h.limits.Optouts, func() string { return "trk:optout:" + strconv.FormatInt(contactID, 10) })
 }
 
 // tooMany answers 429 with a short plain text.
