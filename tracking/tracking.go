@@ -210,15 +210,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// tokenRoutes, matched by hand as the router would.
 		for _, rt := range tokenRoutes {
 			if tok, ok := strings.CutPrefix(p, rt.prefix); ok {
+				if !oneSegment(tok) {
+					securityHeaders(w)
+					http.NotFound(w, r)
+					return
+				}
 				if !rt.pixel {
 					securityHeaders(w)
 				}
-				if oneSegment(tok) {
-					rt.serve(h, w, r, tok)
-				} else {
-					securityHeaders(w)
-					http.NotFound(w, r)
-				}
+				rt.serve(h, w, r, tok)
 				return
 			}
 		}
