@@ -67,8 +67,9 @@ type coarseWriteConn struct {
 func (c *coarseWriteConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	serverLike := t.IsZero() || time.Until(t) >= c.timeout-writeDeadlineSlack
-	if !c.exact && serverLike && keepWriteDeadline(c.armed, t, writeDeadlineSlack) {
+	// The clock is read only when the armed deadline could stand, to tell the server's from others.
+	if !c.exact && keepWriteDeadline(c.armed, t, writeDeadlineSlack) &&
+		(t.IsZero() || time.Until(t) >= c.timeout-writeDeadlineSlack) {
 		return nil
 	}
 	c.armed = t
