@@ -2,14 +2,8 @@ package inbound_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -22,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kirje/kirje/inbound"
+	"github.com/kirje/kirje/internal/smtptest"
 	"github.com/kirje/kirje/optout"
 )
 
@@ -178,7 +173,8 @@ func TestListenerRefusesWhatItDoesNotOwn(t *testing.T) {
 func TestListenerOffersSTARTTLS(t *testing.T) {
 	t.Parallel()
 	b := setup(t, inbound.Config{})
-	addr := listen(t, b.proc, inbound.ListenerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}})
+	cert, _ := smtptest.Certificate(t, mailDomain)
+	addr := listen(t, b.proc, inbound.ListenerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	c := b.send(t, b.campaign, "maija.virtanen@example.fi", "")
 	raw := b.message(t, readCorpus(t, "postfix-user-unknown.eml"), b.campaign, c, "m-tls")
 
@@ -199,18 +195,6 @@ func TestListenerOffersSTARTTLS(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	assert.True(t, b.suppressed(t, c.Email))
-}
-
-// selfSigned returns a throwaway certificate for the test's mail domain.
-func selfSigned(t testing.TB) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: mailDomain},
-		DNSNames: []string{mailDomain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func TestListenerLimitsSize(t *testing.T) {
