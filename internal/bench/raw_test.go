@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/wneessen/go-mail"
 
-	"github.com/kirje/kirje/mailer"
 	"github.com/kirje/kirje/mailer/mailertest"
 )
 
@@ -25,20 +25,24 @@ import (
 const rawEnv = "KIRJE_BENCH_RAW_CLIENT"
 
 // TestRawClientProcess is not a test: it is the raw baseline's sender when the benchmark starts
-// this test binary again with KIRJE_BENCH_RAW_CLIENT=addr,conns,n. It prints the result as JSON.
+// this test binary again with KIRJE_BENCH_RAW_CLIENT="addr conns n file", file holding the
+// message to send. It prints the result as JSON.
 func TestRawClientProcess(t *testing.T) {
 	spec := os.Getenv(rawEnv)
 	if spec == "" {
 		t.Skip("the raw baseline's sender process; run by BenchmarkSendCampaign")
 	}
-	var addr string
+	var addr, file string
 	var conns, n int
-	if _, err := fmt.Sscanf(spec, "%s %d %d", &addr, &conns, &n); err != nil {
+	if _, err := fmt.Sscanf(spec, "%s %d %d %s", &addr, &conns, &n, &file); err != nil {
 		t.Fatalf("%s=%q: %v", rawEnv, spec, err)
 	}
-	res, err := mailertest.RawSend(context.Background(), addr, conns, n, func(i int) (*mail.Msg, error) {
-		return mailer.Build(mailertest.Sample(i), nil)
-	})
+	eml, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mailertest.RawSend(context.Background(), addr, conns, n, prebuilt(eml))
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +50,16 @@ func TestRawClientProcess(t *testing.T) {
 	fmt.Println("RAW " + string(b))
 }
 
+// prebuilt makes go-mail messages of a message as the sink received it: parsed once per
+// connection, and encoded by go-mail again at every send, as the worker's messages are.
+func prebuilt(eml []byte) func(int) (*mail.Msg, error) {
+	return func(int) (*mail.Msg, error) { return mail.EMLToMsgFromString(string(eml)) }
+}
+
 // rawInProcess is the baseline with go-mail in the benchmark's process.
-func rawInProcess(b *testing.B, addr string, n int) mailertest.Result {
+func rawInProcess(b *testing.B, addr string, n int, eml []byte) mailertest.Result {
 	b.Helper()
-	res, err := mailertest.RawSend(context.Background(), addr, benchConns, n, func(i int) (*mail.Msg, error) {
-		return mailer.Build(mailertest.Sample(i), nil)
-	})
+	res, err := mailertest.RawSend(context.Background(), addr, benchConns, n, prebuilt(eml))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,10 +67,14 @@ func rawInProcess(b *testing.B, addr string, n int) mailertest.Result {
 }
 
 // rawOwnProcess is the baseline with go-mail in a process of its own.
-func rawOwnProcess(b *testing.B, addr string, n int) mailertest.Result {
+func rawOwnProcess(b *testing.B, addr string, n int, eml []byte) mailertest.Result {
 	b.Helper()
+	file := filepath.Join(b.TempDir(), "message.eml")
+	if err := os.WriteFile(file, eml, 0o600); err != nil {
+		b.Fatal(err)
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRawClientProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), rawEnv+"="+addr+" "+strconv.Itoa(benchConns)+" "+strconv.Itoa(n))
+	cmd.Env = append(os.Environ(), rawEnv+"="+addr+" "+strconv.Itoa(benchConns)+" "+strconv.Itoa(n)+" "+file)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("raw sender: %v\n%s", err, out)

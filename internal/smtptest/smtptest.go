@@ -53,6 +53,8 @@ type Options struct {
 	Discard bool
 	// CountOnly keeps nothing of the messages but counts and the span of their times (Span), so
 	// that a benchmark's sink does the same small work for every message however many it takes.
+	// The first message is the exception: it is kept whole (First), so that a benchmark can
+	// compare against a baseline sending that very message.
 	CountOnly bool
 	// MaxMessageBytes limits the size of a message (default 10 MiB).
 	MaxMessageBytes int64
@@ -71,6 +73,8 @@ type Sink struct {
 	messages    []Message
 	waiters     []waiter
 	first, last time.Time // span since ResetSpan: earliest start, latest acceptance
+	kept        *Message  // CountOnly: the first message accepted
+	keeping     atomic.Bool
 }
 
 // waiter is a WaitContext call: ch is closed once n messages were accepted. Waking a waiter only
@@ -182,6 +186,16 @@ func (s *Sink) Span() (first, last time.Time) {
 	return s.first, s.last
 }
 
+// First returns the first message a CountOnly sink accepted, whole, and whether there is one.
+func (s *Sink) First() (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept == nil {
+		return Message{}, false
+	}
+	return *s.kept, true
+}
+
 // ResetSpan starts a new Span.
 func (s *Sink) ResetSpan() {
 	s.mu.Lock()
@@ -197,8 +211,11 @@ func (s *Sink) accept(m Message) {
 	if m.AcceptedAt.After(s.last) {
 		s.last = m.AcceptedAt
 	}
-	if !s.opts.CountOnly {
+	switch {
+	case !s.opts.CountOnly:
 		s.messages = append(s.messages, m)
+	case m.Data != nil && s.kept == nil:
+		s.kept = &m
 	}
 	n := s.accepted.Add(1)
 	kept := s.waiters[:0]
@@ -240,7 +257,8 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *session) Data(r io.Reader) error {
 	m := Message{From: s.from, To: s.to, StartedAt: s.started}
-	if s.sink.opts.Discard || s.sink.opts.CountOnly {
+	keep := s.sink.opts.CountOnly && !s.sink.keeping.Load() && s.sink.keeping.CompareAndSwap(false, true)
+	if (s.sink.opts.Discard || s.sink.opts.CountOnly) && !keep {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
