@@ -47,9 +47,10 @@ type List struct {
 	keys   keys
 	lockID int32 // PostgreSQL advisory lock object ID for this mirror, see barrier.go
 
-	runID atomic.Pointer[string] // run_id of the Redis server the latest connection reached
-	wake  chan struct{}          // asks Run to verify now (Check found the mirror unready, or a Remove failed)
-	stats counters
+	runID   atomic.Pointer[string] // run_id of the Redis server the latest connection reached
+	wake    chan struct{}          // asks Run to verify now (Check found the mirror unready, or a Remove failed)
+	stats   counters
+	combine combiner // shares Check's lookups between concurrent callers
 }
 
 // keys are the mirror's Redis keys. The {suppression} hash tag keeps them in one cluster slot.
@@ -108,6 +109,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*List, error) {
 		pool: pool, log: cfg.Logger, now: cfg.Now, cfg: cfg, keys: newKeys(cfg.Prefix),
 		lockID: int32(h.Sum32()), wake: make(chan struct{}, 1),
 	}
+	l.combine.idle.L = &l.combine.mu
 	userHook := opts.OnConnect
 	opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
 		if userHook != nil {

@@ -58,6 +58,14 @@ func checkMembers(dst []string, brandID int64, normalized string) []string {
 	return dst
 }
 
+// checkMembersPer is how many members checkMembers adds per address.
+func checkMembersPer(brandID int64) int {
+	if brandID != 0 {
+		return 4
+	}
+	return 2
+}
+
 // verdictOf turns SMISMEMBER answers for checkMembers' members into a Verdict.
 func verdictOf(found []bool) Verdict {
 	for i, ok := range found {

@@ -4,7 +4,8 @@ import "sync/atomic"
 
 // Stats are counters since the List was made, for metrics.
 type Stats struct {
-	Checks          uint64 // lookups by Check and CheckMany
+	Checks          uint64 // calls of Check and CheckMany
+	Lookups         uint64 // SMISMEMBER round trips they made (concurrent Checks share one)
 	Suppressed      uint64 // Check verdicts that suppressed
 	Unavailable     uint64 // lookups that failed closed
 	Rebuilds        uint64 // completed mirror rebuilds by this List
@@ -13,13 +14,14 @@ type Stats struct {
 }
 
 type counters struct {
-	checks, suppressed, unavailable, rebuilds, rebuildFailures, verifications atomic.Uint64
+	checks, lookups, suppressed, unavailable, rebuilds, rebuildFailures, verifications atomic.Uint64
 }
 
 // Stats returns the List's counters.
 func (l *List) Stats() Stats {
 	return Stats{
 		Checks:          l.stats.checks.Load(),
+		Lookups:         l.stats.lookups.Load(),
 		Suppressed:      l.stats.suppressed.Load(),
 		Unavailable:     l.stats.unavailable.Load(),
 		Rebuilds:        l.stats.rebuilds.Load(),
