@@ -99,7 +99,26 @@ func TestFillLinks(t *testing.T) {
 		{"M-1;M-1;", "https://t.fi/c/1?a&amp;bhttps://t.fi/c/1?a&amp;b", "https://t.fi/c/1?a&bhttps://t.fi/c/1?a&b"},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.html, c.fillLinks([]byte(tt.in), clickURLs{}, html.EscapeString), tt.in)
-		assert.Equal(t, tt.text, c.fillLinks([]byte(tt.in), clickURLs{}, nil), tt.in)
+		urls := &countingURLs{}
+		clicks := make([]string, len(c.links)) // shared by the parts of one message
+		assert.Equal(t, tt.html, c.fillLinks([]byte(tt.in), urls, clicks, html.EscapeString), tt.in)
+		assert.Equal(t, tt.text, c.fillLinks([]byte(tt.in), urls, clicks, nil), tt.in)
+		for id, n := range urls.calls {
+			assert.Equal(t, 1, n, "%q: link %d's URL made %d times for one message", tt.in, id, n)
+		}
 	}
+}
+
+// countingURLs are clickURLs that count how often each click URL is made.
+type countingURLs struct {
+	clickURLs
+	calls map[int]int
+}
+
+func (u *countingURLs) Click(id int) string {
+	if u.calls == nil {
+		u.calls = map[int]int{}
+	}
+	u.calls[id]++
+	return u.clickURLs.Click(id)
 }

@@ -61,19 +61,23 @@ func (c *Compiled) Render(d Data, urls URLs) (Message, error) {
 	if err := c.html.Execute(buf, x); err != nil {
 		return Message{}, renderError("HTML", err)
 	}
-	m.HTML = c.fillLinks(buf.Bytes(), urls, html.EscapeString)
+	// Both parts carry the same links: each click URL is signed once, for the first part that
+	// has it.
+	clicks := make([]string, len(c.links))
+	m.HTML = c.fillLinks(buf.Bytes(), urls, clicks, html.EscapeString)
 
 	buf.Reset()
 	if err := c.text.Execute(buf, x); err != nil {
 		return Message{}, renderError("text", err)
 	}
-	m.Text = c.fillLinks(buf.Bytes(), urls, nil)
+	m.Text = c.fillLinks(buf.Bytes(), urls, clicks, nil)
 	return m, nil
 }
 
 // fillLinks copies out into a string with each tracked link's placeholder replaced by the
 // recipient's click URL, or by the link's own URL when clicks are not tracked for them.
-func (c *Compiled) fillLinks(out []byte, urls URLs, escape func(string) string) string {
+// clicks[id-1] keeps link id's URL once made, for the next part.
+func (c *Compiled) fillLinks(out []byte, urls URLs, clicks []string, escape func(string) string) string {
 	var sb strings.Builder
 	sb.Grow(len(out) + 64*len(c.links))
 	for {
@@ -91,9 +95,12 @@ func (c *Compiled) fillLinks(out []byte, urls URLs, escape func(string) string) 
 			continue
 		}
 		out = out[end+1:]
-		u := urls.Click(id)
+		u := clicks[id-1]
 		if u == "" {
-			u = c.links[id-1].URL
+			if u = urls.Click(id); u == "" {
+				u = c.links[id-1].URL
+			}
+			clicks[id-1] = u
 		}
 		if escape != nil {
 			u = escape(u)

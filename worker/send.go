@@ -117,7 +117,8 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 	if company != nil {
 		data.Company = company // left nil otherwise, so {{ with .Company }} skips it
 	}
-	m, err := s.tpl.Render(data, urls)
+	oneClick := urls.OneClick() // signed once: it is also the template's unsubscribe URL
+	m, err := s.tpl.Render(data, signedUnsubscribe{urls, oneClick})
 	if err != nil {
 		return nil, "", err
 	}
@@ -128,9 +129,9 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 		ReplyTo: brand.ReplyTo, To: c.Email,
 		Subject: subjectPrefix + m.Subject, HTML: m.HTML, Text: m.Text,
 		MessageID:       msgID,
-		ListUnsubscribe: []string{urls.OneClick(), urls.Mailto(mailDomain)},
+		ListUnsubscribe: []string{oneClick, urls.Mailto(mailDomain)},
 		// RFC 8058 one-click needs an https URI; a plain-http public URL (local use) gets none.
-		OneClick: strings.HasPrefix(urls.OneClick(), "https://"),
+		OneClick: strings.HasPrefix(oneClick, "https://"),
 		// Gmail's feedback loop reports complaint rates per Feedback-ID value.
 		FeedbackID: fmt.Sprintf("%d:%d:kirje", s.campaign.ID, brand.ID),
 		Headers:    map[string]string{"X-Kirje-Campaign": strconv.FormatInt(s.campaign.ID, 10)},
@@ -141,6 +142,14 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 	msg, err := mailer.Build(in, s.signer)
 	return msg, msgID, err
 }
+
+// signedUnsubscribe is a recipient's URLs with the unsubscribe URL already signed.
+type signedUnsubscribe struct {
+	token.Recipient
+	unsubscribe string
+}
+
+func (u signedUnsubscribe) Unsubscribe() string { return u.unsubscribe }
 
 func smtpDetail(f mailer.Failure) string {
 	switch {
