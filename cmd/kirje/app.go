@@ -166,8 +166,8 @@ func withBodyDeadline(h http.Handler, read time.Duration) http.Handler {
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully. It times out slow request
 // headers, slow bodies (withBodyDeadline), answers not written within requestWriteTimeout (give
-// or take writeDeadlineSlack: coarseWriteConn) and idle connections; handlers may shorten these
-// for themselves.
+// or take writeDeadlineSlack) and idle connections, the read timeouts up to readSweepInterval
+// late (coarseConn); handlers may shorten these for themselves.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           withBodyDeadline(h, requestBodyTimeout),
@@ -178,7 +178,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(coarseWriteListener{Listener: ln, Timeout: srv.WriteTimeout}) }()
+	go func() { errc <- srv.Serve(newCoarseListener(ln, srv.WriteTimeout)) }()
 	logger.Info("http: listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
