@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Check says whether a marketing message for brandID (0: no brand) may go to address. The worker
@@ -101,58 +102,65 @@ type checkGroup struct {
 }
 
 // combiner lets concurrent Checks share one SMISMEMBER, as a group commit shares a commit. At
-// most one lookup is in flight. The first Check to arrive while it is leads the next group:
-// Checks arriving meanwhile add their members to it, and when the lookup in flight returns, the
-// leader sends the group's members in one command and hands each Check its answers. Every
-// member of a group is looked up after its Check began. With the worker's ten or twenty
-// senders, Redis and the worker spend one command and one round trip of system calls on a few
-// messages rather than on each.
+// most one lookup is in flight. The first Check to arrive starts a group and a goroutine to send
+// it; Checks arriving while the lookup before it is in flight join the group, and when that
+// lookup returns, the goroutine closes the group and sends its members in one command. Every
+// member of a group is looked up after its Check began, and no Check's context can hold up or
+// cancel the others'. With the worker's ten or twenty senders, Redis and the worker spend one
+// command and one round trip of system calls on a few messages rather than on each; a Check
+// waits at most for the lookup in flight and then its own.
 type combiner struct {
+	inFlight chan struct{} // holds a token while a lookup is in flight
+
 	mu      sync.Mutex
-	idle    sync.Cond // broadcast when the lookup in flight returns
-	busy    bool      // a lookup is in flight
-	filling *checkGroup
+	filling *checkGroup // the group Checks join; nil until the next Check starts one
+	joined  uint64      // Checks that joined a group, for tests
 }
 
+// lookupTimeout bounds a group's lookup should the Redis client's own timeouts be switched off.
+const lookupTimeout = 10 * time.Second
+
 // combined looks members up, sharing the lookup with concurrent callers, and writes the answers
-// to found (len(members) of them).
+// to found (len(members) of them). It returns when the answers are in or ctx ends.
 func (l *List) combined(ctx context.Context, members []string, found []bool) error {
 	c := &l.combine
 	c.mu.Lock()
-	g, leader := c.filling, false
+	g := c.filling
 	if g == nil {
-		g, leader = &checkGroup{done: make(chan struct{})}, true
+		g = &checkGroup{done: make(chan struct{})}
 		c.filling = g
+		go l.lookUpGroup(g)
 	}
 	from := len(g.members)
 	g.members = append(g.members, members...)
-	if leader {
-		for c.busy {
-			c.idle.Wait()
-		}
-		c.busy, c.filling = true, nil
-		c.mu.Unlock()
-		// Not cancelled with the leader's ctx: the group's other Checks wait for this answer.
-		// Redis's own timeouts bound it.
-		g.found, g.err = l.lookup(context.WithoutCancel(ctx), g.members)
-		close(g.done)
-		c.mu.Lock()
-		c.busy = false
-		c.idle.Broadcast()
-		c.mu.Unlock()
-	} else {
-		c.mu.Unlock()
-		select {
-		case <-g.done:
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-		}
+	c.joined++
+	c.mu.Unlock()
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
 	if g.err != nil {
 		return g.err
 	}
 	copy(found, g.found[from:from+len(members)])
 	return nil
+}
+
+// lookUpGroup waits for the lookup in flight, then closes g to newcomers and looks its members
+// up.
+func (l *List) lookUpGroup(g *checkGroup) {
+	c := &l.combine
+	c.inFlight <- struct{}{}
+	defer func() { <-c.inFlight }()
+	defer close(g.done)
+	c.mu.Lock()
+	c.filling = nil // g: only the latest group can be filling
+	members := g.members
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	g.found, g.err = l.lookup(ctx, members)
 }
 
 func (l *List) unavailable(err error) error {

@@ -16,8 +16,9 @@
 //
 // One Redis set holds one member per entry (see members.go), plus a ready marker member
 // "r:<run_id>" naming the Redis process the set was built on. Check asks about an address in
-// every scope and about the marker of the process it believes it talks to in one SMISMEMBER:
-// one command, one round trip. The List's Redis client reads run_id (INFO server) in an
+// every scope and about the marker of the process it believes it talks to in one SMISMEMBER,
+// which concurrent Checks share (check.go: combiner): a Check waits at most for the lookup in
+// flight and then its own, and is always answered from a lookup sent after it began. The List's Redis client reads run_id (INFO server) in an
 // OnConnect hook on every new connection; a command that reaches a restarted server does so on a
 // new connection, so if the recorded run_id changed while the command ran, the answer came from
 // another process and is not trusted. A marker that is missing or names another run_id means the

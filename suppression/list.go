@@ -109,7 +109,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*List, error) {
 		pool: pool, log: cfg.Logger, now: cfg.Now, cfg: cfg, keys: newKeys(cfg.Prefix),
 		lockID: int32(h.Sum32()), wake: make(chan struct{}, 1),
 	}
-	l.combine.idle.L = &l.combine.mu
+	l.combine.inFlight = make(chan struct{}, 1)
 	userHook := opts.OnConnect
 	opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
 		if userHook != nil {

@@ -7,7 +7,7 @@ type Stats struct {
 	Checks          uint64 // calls of Check and CheckMany
 	Lookups         uint64 // SMISMEMBER round trips they made (concurrent Checks share one)
 	Suppressed      uint64 // Check verdicts that suppressed
-	Unavailable     uint64 // lookups that failed closed
+	Unavailable     uint64 // lookups that failed closed (a failed lookup fails every Check that shared it)
 	Rebuilds        uint64 // completed mirror rebuilds by this List
 	RebuildFailures uint64 // rebuilds that failed (not counting "in progress elsewhere")
 	Verifications   uint64 // Verify calls that finished (by Run or directly), whatever they found
