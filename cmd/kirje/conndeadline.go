@@ -30,10 +30,13 @@ type coarseListener struct {
 	mu     sync.Mutex
 	conns  map[*coarseConn]struct{}
 	closed bool
+
+	swept chan struct{} // closed when the sweeper has stopped
 }
 
 func newCoarseListener(ln net.Listener, writeTimeout time.Duration) *coarseListener {
-	l := &coarseListener{Listener: ln, writeTimeout: writeTimeout, conns: map[*coarseConn]struct{}{}}
+	l := &coarseListener{Listener: ln, writeTimeout: writeTimeout, conns: map[*coarseConn]struct{}{},
+		swept: make(chan struct{})}
 	go l.sweep()
 	return l
 }
@@ -65,19 +68,28 @@ func (l *coarseListener) Close() error {
 
 // sweep expires the kept read deadlines that have passed, until the listener and its last
 // connection are closed.
+// The connections are expired outside the listener's lock, so Accept and Close never wait for a
+// sweep.
 func (l *coarseListener) sweep() {
+	defer close(l.swept)
 	tick := time.NewTicker(readSweepInterval)
 	defer tick.Stop()
+	var conns []*coarseConn
 	for now := range tick.C {
 		l.mu.Lock()
 		if l.closed && len(l.conns) == 0 {
 			l.mu.Unlock()
 			return
 		}
+		conns = conns[:0]
 		for c := range l.conns {
-			c.expireRead(now)
+			conns = append(conns, c)
 		}
 		l.mu.Unlock()
+		for _, c := range conns {
+			c.expireRead(now)
+		}
+		clear(conns) // hold no closed connection until the next sweep
 	}
 }
 

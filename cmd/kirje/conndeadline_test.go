@@ -50,7 +50,9 @@ func TestCoarseConnCutsOffAStalledWrite(t *testing.T) {
 	client, err := net.Dial("tcp", ln.Addr().String()) // never reads
 	require.NoError(t, err)
 	defer client.Close()
-	c, err := newCoarseListener(ln, 10*time.Minute).Accept()
+	cl := newCoarseListener(ln, 10*time.Minute)
+	defer cl.Close()
+	c, err := cl.Accept()
 	require.NoError(t, err)
 	defer c.Close()
 	require.IsType(t, &coarseConn{}, c)
@@ -85,7 +87,9 @@ func TestCoarseConnKeepsOnlyTheServersWriteDeadlines(t *testing.T) {
 	client, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
 	defer client.Close()
-	nc, err := newCoarseListener(ln, timeout).Accept()
+	cl := newCoarseListener(ln, timeout)
+	defer cl.Close()
+	nc, err := cl.Accept()
 	require.NoError(t, err)
 	defer nc.Close()
 	c := nc.(*coarseConn)
@@ -267,7 +271,18 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 	// Timeouts beyond sweptReadDeadline: the server's read deadlines are the sweeper's to enforce.
 	const timeout = sweptReadDeadline + readSweepInterval
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" { // outlasts the header and idle timeouts
+				select {
+				case <-r.Context().Done():
+					_, _ = w.Write([]byte("context ended"))
+				case <-time.After(2 * timeout):
+					_, _ = w.Write([]byte("context intact"))
+				}
+				return
+			}
+			_, _ = w.Write([]byte("ok"))
+		}),
 		ReadHeaderTimeout: timeout, IdleTimeout: timeout, WriteTimeout: time.Minute,
 	}
 	go func() { _ = srv.Serve(newCoarseListener(ln, srv.WriteTimeout)) }()
@@ -290,6 +305,7 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 		require.NoError(t, err)
 		took := closedWithin(t, c, 10*time.Second)
 		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
+		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
 	})
 	t.Run("an idle keep-alive connection", func(t *testing.T) {
 		t.Parallel()
@@ -308,5 +324,53 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 		}
 		took := closedWithin(t, c, 10*time.Second)
 		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
+		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
 	})
+	t.Run("a bodyless request answered after both timeouts keeps its context", func(t *testing.T) {
+		t.Parallel()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Write([]byte("GET /slow HTTP/1.1\r\nHost: kirje\r\n\r\n"))
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		assert.Equal(t, "context intact", string(body))
+	})
+}
+
+// The sweeper stops once the listener and its last connection are closed, not before.
+func TestSweeperStopsWithTheLastConnection(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cl := newCoarseListener(ln, time.Minute)
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client.Close()
+	c, err := cl.Accept()
+	require.NoError(t, err)
+	require.NoError(t, cl.Close())
+
+	// The connection outlives the listener, and its far read deadline is still enforced.
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(sweptReadDeadline+readSweepInterval)))
+	select {
+	case err := <-readEnds(c):
+		assert.True(t, errors.Is(err, os.ErrDeadlineExceeded), "want a deadline error, got %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a far read deadline was not enforced after the listener closed")
+	}
+	select {
+	case <-cl.swept:
+		t.Fatal("the sweeper stopped while a connection was open")
+	default:
+	}
+	require.NoError(t, c.Close())
+	select {
+	case <-cl.swept:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweeper did not stop after the last connection closed")
+	}
 }
