@@ -122,3 +122,20 @@ func (u *countingURLs) Click(id int) string {
 	u.calls[id]++
 	return u.clickURLs.Click(id)
 }
+
+// Render signs each link's click URL once per message, though both parts carry it.
+func TestRenderMakesEachClickURLOnce(t *testing.T) {
+	t.Parallel()
+	c, err := Compile(Source{Subject: "s", Layout: LayoutNone,
+		HTML: `<p><a href="https://a.fi/">a</a> <a href="https://b.fi/">b</a> <a href="https://a.fi/">a again</a></p>`})
+	require.NoError(t, err)
+	urls := &countingURLs{}
+	m, err := c.Render(Data{}, urls)
+	require.NoError(t, err)
+	require.Len(t, urls.calls, 2)
+	for id, n := range urls.calls {
+		assert.Equal(t, 1, n, "link %d's URL made %d times for one message", id, n)
+	}
+	assert.Contains(t, m.HTML, "https://t.fi/c/1?a&amp;b")
+	assert.Contains(t, m.Text, "https://t.fi/c/1?a&b")
+}

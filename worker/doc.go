@@ -10,7 +10,8 @@
 // Redis is not in the PostgreSQL transaction: tasks are enqueued after commit with deterministic
 // IDs, and the reconciler re-enqueues what the ledger says is still pending. Whatever asynq
 // delivers twice, the ledger's claim makes a message go at most once; only messages in flight
-// when a process is killed (sent, outcome not yet committed) can go twice.
+// when a process is killed (sent, outcome not yet committed: the writer gathers a group for up
+// to groupLinger) can go twice.
 //
 // The worker must not decide suppression itself (that is suppression.Check) nor know HTTP.
 package worker

@@ -117,12 +117,12 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 	if company != nil {
 		data.Company = company // left nil otherwise, so {{ with .Company }} skips it
 	}
-	oneClick := urls.OneClick() // signed once: it is also the template's unsubscribe URL
-	m, err := s.tpl.Render(data, signedUnsubscribe{urls, oneClick})
+	m, err := s.tpl.Render(data, urls)
 	if err != nil {
 		return nil, "", err
 	}
 	brand := s.brand
+	oneClick := urls.OneClick() // signed once for both uses below
 	msgID := mailer.NewMessageID(emailaddr.Domain(brand.FromAddress))
 	in := mailer.BuildInput{
 		From:    mailer.Address{Name: brand.FromName, Email: brand.FromAddress},
@@ -142,14 +142,6 @@ func compose(s *sendable, c *register.Contact, company *register.Company, urls t
 	msg, err := mailer.Build(in, s.signer)
 	return msg, msgID, err
 }
-
-// signedUnsubscribe is a recipient's URLs with the unsubscribe URL already signed.
-type signedUnsubscribe struct {
-	token.Recipient
-	unsubscribe string
-}
-
-func (u signedUnsubscribe) Unsubscribe() string { return u.unsubscribe }
 
 func smtpDetail(f mailer.Failure) string {
 	switch {

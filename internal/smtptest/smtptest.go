@@ -270,6 +270,9 @@ func (s *session) Data(r io.Reader) error {
 		m.Data = b
 	}
 	if len(s.to) == 0 {
+		if keep {
+			s.sink.keeping.Store(false) // keep the next message instead
+		}
 		return errors.New("no recipients")
 	}
 	m.AcceptedAt = time.Now()
