@@ -102,13 +102,14 @@ type checkGroup struct {
 }
 
 // combiner lets concurrent Checks share one SMISMEMBER, as a group commit shares a commit. At
-// most one lookup is in flight. The first Check to arrive starts a group and a goroutine to send
-// it; Checks arriving while the lookup before it is in flight join the group, and when that
-// lookup returns, the goroutine closes the group and sends its members in one command. Every
-// member of a group is looked up after its Check began, and no Check's context can hold up or
-// cancel the others'. With the worker's ten or twenty senders, Redis and the worker spend one
-// command and one round trip of system calls on a few messages rather than on each; a Check
-// waits at most for the lookup in flight and then its own.
+// most one lookup is in flight. The first Check to arrive starts a group. If no lookup is in
+// flight it sends the group at once, itself; otherwise a goroutine waits for the lookup in
+// flight and then sends it, while Checks arriving meanwhile join the group. Every member of a
+// group is looked up after its Check began. A Check waiting behind the lookup in flight gives up
+// when its context ends, without holding up the others; a Check whose own group is being looked
+// up waits for that round trip, which Redis's timeouts bound, as any Redis command would. With the worker's ten or twenty senders, Redis
+// and the worker spend one command and one round trip of system calls on a few messages rather
+// than on each; a Check waits at most for the lookup in flight and then its own.
 type combiner struct {
 	inFlight chan struct{} // holds a token while a lookup is in flight
 
@@ -125,16 +126,26 @@ const lookupTimeout = 10 * time.Second
 func (l *List) combined(ctx context.Context, members []string, found []bool) error {
 	c := &l.combine
 	c.mu.Lock()
-	g := c.filling
+	g, started := c.filling, false
 	if g == nil {
-		g = &checkGroup{done: make(chan struct{})}
+		g, started = &checkGroup{done: make(chan struct{})}, true
 		c.filling = g
-		go l.lookUpGroup(g)
 	}
 	from := len(g.members)
 	g.members = append(g.members, members...)
 	c.joined++
 	c.mu.Unlock()
+	if started {
+		select {
+		case c.inFlight <- struct{}{}: // nothing in flight: no one else can join in time
+			l.lookUpGroup(g)
+		default:
+			go func() {
+				c.inFlight <- struct{}{}
+				l.lookUpGroup(g)
+			}()
+		}
+	}
 	select {
 	case <-g.done:
 	case <-ctx.Done():
@@ -147,11 +158,10 @@ func (l *List) combined(ctx context.Context, members []string, found []bool) err
 	return nil
 }
 
-// lookUpGroup waits for the lookup in flight, then closes g to newcomers and looks its members
-// up.
+// lookUpGroup closes g to newcomers and looks its members up, holding the in-flight token, which
+// it releases.
 func (l *List) lookUpGroup(g *checkGroup) {
 	c := &l.combine
-	c.inFlight <- struct{}{}
 	defer func() { <-c.inFlight }()
 	defer close(g.done)
 	c.mu.Lock()

@@ -149,8 +149,8 @@ func TestConcurrentChecksShareLookups(t *testing.T) {
 	assert.Positive(t, lookups)
 }
 
-// A Check whose context ends while it waits fails closed at once, and the lookup it joined
-// still answers the others.
+// A Check whose context ends while it waits behind the lookup in flight fails closed at once,
+// and the others still get their answers.
 func TestCheckWaitingForASharedLookupFailsClosedWhenItsContextEnds(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -161,17 +161,18 @@ func TestCheckWaitingForASharedLookupFailsClosedWhenItsContextEnds(t *testing.T)
 
 	other := make(chan suppression.Verdict, 1)
 	go func() {
-		v, err := l.Check(b.ctx, 0, "all@example.fi") // held at the gate
+		v, err := l.Check(b.ctx, 0, "all@example.fi") // its lookup's answer is held at the gate
 		assert.NoError(t, err)
 		other <- v
 	}()
+	require.Eventually(t, func() bool { return g.waiting.Load() == 1 }, 10*time.Second, time.Millisecond)
 	ctx, cancel := context.WithCancel(b.ctx)
 	ended := make(chan error, 1)
 	go func() {
 		_, err := l.Check(ctx, 0, "free@example.fi")
 		ended <- err
 	}()
-	require.Eventually(t, func() bool { return g.waiting.Load() == 1 && suppression.CombinerJoined(l) >= 3 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return suppression.CombinerJoined(l) == 3 }, 10*time.Second, time.Millisecond)
 	cancel()
 	select {
 	case err := <-ended:
