@@ -107,9 +107,9 @@ type checkGroup struct {
 // flight and then sends it, while Checks arriving meanwhile join the group. Every member of a
 // group is looked up after its Check began. A Check waiting behind the lookup in flight gives up
 // when its context ends, without holding up the others; a Check whose own group is being looked
-// up waits for that round trip, which Redis's timeouts bound, as any Redis command would. With the worker's ten or twenty senders, Redis
-// and the worker spend one command and one round trip of system calls on a few messages rather
-// than on each; a Check waits at most for the lookup in flight and then its own.
+// up waits for that round trip, which lookupTimeout bounds. With the worker's ten or twenty
+// senders, Redis and the worker spend one command and one round trip of system calls on a few
+// messages rather than on each; a Check waits at most for the lookup in flight and then its own.
 type combiner struct {
 	inFlight chan struct{} // holds a token while a lookup is in flight
 
@@ -118,7 +118,8 @@ type combiner struct {
 	joined  uint64      // Checks that joined a group, for tests
 }
 
-// lookupTimeout bounds a group's lookup should the Redis client's own timeouts be switched off.
+// lookupTimeout bounds a group's lookup, whatever the Redis client's own timeouts (New makes the
+// client honour context deadlines).
 const lookupTimeout = 10 * time.Second
 
 // combined looks members up, sharing the lookup with concurrent callers, and writes the answers
@@ -170,6 +171,8 @@ func (l *List) lookUpGroup(g *checkGroup) {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
+	// Should lookup panic and the panic be recovered above a Check, the group fails closed.
+	g.err = fmt.Errorf("suppression: %w: the lookup did not complete", ErrUnavailable)
 	g.found, g.err = l.lookup(ctx, members)
 }
 

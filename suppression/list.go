@@ -110,6 +110,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*List, error) {
 		lockID: int32(h.Sum32()), wake: make(chan struct{}, 1),
 	}
 	l.combine.inFlight = make(chan struct{}, 1)
+	// Socket deadlines follow the caller's context too, so a context deadline bounds a command
+	// even when the client's own timeouts are switched off (Check relies on it).
+	opts.ContextTimeoutEnabled = true
 	userHook := opts.OnConnect
 	opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
 		if userHook != nil {
