@@ -138,7 +138,7 @@ func (l *List) combined(ctx context.Context, members []string, found []bool) err
 	c.mu.Unlock()
 	if started {
 		select {
-		case c.inFlight <- struct{}{}: // nothing in flight: no one else can join in time
+		case c.inFlight <- struct{}{}: // nothing in flight: send the group now
 			l.lookUpGroup(g)
 		default:
 			go func() {
