@@ -25,10 +25,11 @@ func (l *List) Check(ctx context.Context, brandID int64, address string) (Verdic
 	l.stats.checks.Add(1)
 	var buf [4]string
 	var found [4]bool
-	if err := l.combined(ctx, checkMembers(buf[:0], brandID, n), found[:]); err != nil {
+	members := checkMembers(buf[:0], brandID, n)
+	if err := l.combined(ctx, members, found[:]); err != nil {
 		return Verdict{}, fmt.Errorf("suppression: check: %w", err)
 	}
-	v := verdictOf(found[:checkMembersPer(brandID)])
+	v := verdictOf(found[:len(members)])
 	if v.Suppressed {
 		l.stats.suppressed.Add(1)
 	}

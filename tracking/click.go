@@ -17,6 +17,7 @@ var hNoStore = []string{"no-store"}
 // stored URL, so a person still gets there and nothing acknowledges an unrecorded click. Over the
 // client's rate limit it is the same page with 429, and nothing is recorded.
 func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request, tok string) {
+	securityHeaders(w) // a redirect or a page (set twice, harmlessly, when routed through the mux)
 	c, err := h.keys.Verify(tok, token.Click)
 	if err != nil {
 		h.logger.Debug("tracking: invalid token", "kind", "click")

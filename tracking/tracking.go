@@ -215,9 +215,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					http.NotFound(w, r)
 					return
 				}
-				if !rt.pixel {
-					securityHeaders(w)
-				}
 				rt.serve(h, w, r, tok)
 				return
 			}
@@ -236,11 +233,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // registers them with the router; ServeHTTP matches bodyless requests for them itself.
 var tokenRoutes = [...]struct {
 	prefix string
-	serve  func(h *Handler, w http.ResponseWriter, r *http.Request, tok string)
-	pixel  bool // answered with an image only, which sets its own headers (see serveOpen)
+	serve  func(h *Handler, w http.ResponseWriter, r *http.Request, tok string) // sets its own headers
 }{
-	{token.OpenPath, (*Handler).serveOpen, true},
-	{token.ClickPath, (*Handler).serveClick, false},
+	{token.OpenPath, (*Handler).serveOpen},
+	{token.ClickPath, (*Handler).serveClick},
 }
 
 // oneSegment reports whether s would match a {wildcard} of a ServeMux pattern: one non-empty
