@@ -288,13 +288,18 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 	go func() { _ = srv.Serve(newCoarseListener(ln, srv.WriteTimeout)) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	closedWithin := func(t *testing.T, c net.Conn, limit time.Duration) time.Duration {
+	// closedInTime requires the server to close c after the timeout, no more than a sweep or
+	// so late.
+	closedInTime := func(t *testing.T, c net.Conn) {
 		t.Helper()
+		const limit = 10 * time.Second
 		start := time.Now()
 		require.NoError(t, c.SetReadDeadline(start.Add(limit)))
 		_, err := io.ReadAll(c) // until the server closes it
 		require.NoError(t, err, "the server did not close the connection within %v", limit)
-		return time.Since(start)
+		took := time.Since(start)
+		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
+		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
 	}
 	t.Run("half a request's headers", func(t *testing.T) {
 		t.Parallel()
@@ -303,9 +308,7 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 		defer c.Close()
 		_, err = c.Write([]byte("GET / HTTP/1.1\r\nHost: kir"))
 		require.NoError(t, err)
-		took := closedWithin(t, c, 10*time.Second)
-		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
-		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
+		closedInTime(t, c)
 	})
 	t.Run("an idle keep-alive connection", func(t *testing.T) {
 		t.Parallel()
@@ -322,9 +325,7 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "ok", string(body))
 		}
-		took := closedWithin(t, c, 10*time.Second)
-		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
-		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
+		closedInTime(t, c)
 	})
 	t.Run("a bodyless request answered after both timeouts keeps its context", func(t *testing.T) {
 		t.Parallel()
