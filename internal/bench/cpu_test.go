@@ -9,9 +9,16 @@ import (
 	"time"
 )
 
-// cpuTicks is the CPU time (user + system, in clock ticks) every process has used, summed by
-// command name: a snapshot to subtract from a later one, to see where a run's CPU went.
-type cpuTicks map[string]int64
+// cpuTicks is the CPU time (user + system, in clock ticks) every running process has used, by
+// process ID: a snapshot to subtract from a later one, to see where a window's CPU went. It is
+// keyed by PID, not name, because a kernel worker's name changes with the work it does (a
+// name-keyed snapshot counted a renamed kworker's whole lifetime as the window's).
+type cpuTicks map[int]procTicks
+
+type procTicks struct {
+	name  string
+	ticks int64
+}
 
 func snapshotCPU() cpuTicks {
 	out := cpuTicks{}
@@ -26,14 +33,17 @@ func snapshotCPU() cpuTicks {
 		if open < 0 || close < open {
 			continue
 		}
-		name := s[open+1 : close]
+		pid, err := strconv.Atoi(strings.TrimSpace(s[:open]))
+		if err != nil {
+			continue
+		}
 		f := strings.Fields(s[close+2:])
 		if len(f) < 13 {
 			continue
 		}
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		out[name] += utime + stime
+		out[pid] = procTicks{name: s[open+1 : close], ticks: utime + stime}
 	}
 	return out
 }
@@ -44,14 +54,24 @@ type cpuShare struct {
 	Cores float64
 }
 
-// since returns what each process name used between before and s over d, largest first. The
-// kernel counts 100 ticks per second on Linux here (USER_HZ).
+// since returns what the processes of each name used between before and s over d, largest
+// first. A process that started in the window counts whole; one that ended in it is missing, so
+// take both snapshots while the processes of interest run. Kernel workers are summed as
+// "kworker". The kernel counts 100 ticks per second on Linux here (USER_HZ).
 func (s cpuTicks) since(before cpuTicks, d time.Duration) []cpuShare {
-	var out []cpuShare
-	for name, t := range s {
-		if used := t - before[name]; used > 0 {
-			out = append(out, cpuShare{Name: name, Cores: float64(used) / 100 / d.Seconds()})
+	byName := map[string]int64{}
+	for pid, p := range s {
+		if used := p.ticks - before[pid].ticks; used > 0 {
+			name := p.name
+			if strings.HasPrefix(name, "kworker/") {
+				name = "kworker"
+			}
+			byName[name] += used
 		}
+	}
+	var out []cpuShare
+	for name, used := range byName {
+		out = append(out, cpuShare{Name: name, Cores: float64(used) / 100 / d.Seconds()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Cores > out[j].Cores })
 	return out
