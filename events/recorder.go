@@ -39,7 +39,7 @@ func legacyStreamKey(prefix string) string { return prefix + "events" }
 // every waiter of that group at once. Under load many requests share one XADD; when idle an
 // event is written at once, with no timer to wait for.
 type Recorder struct {
-	rdb      redis.UniversalClient
+	rdb      *redis.Client
 	stream   string
 	logger   *slog.Logger
 	maxBatch int
@@ -85,8 +85,15 @@ type RecorderConfig struct {
 	MaxQueued int
 }
 
-// NewRecorder starts a Recorder's writers; Close stops them.
-func NewRecorder(rdb redis.UniversalClient, cfg RecorderConfig) *Recorder {
+// NewRecorder connects to the Redis opts names with a client of its own and starts the writers;
+// Close stops them and closes the client. The client never retries a command (MaxRetries is set
+// to -1 whatever opts says): an XADD whose reply was lost may have been applied, and a retry would
+// then add the group a second time under a new entry ID, which the ingester's dedupe keys (made
+// from entry IDs) would store twice. A failed append fails its group instead, unacknowledged.
+func NewRecorder(opts *redis.Options, cfg RecorderConfig) *Recorder {
+	o := *opts
+	o.MaxRetries = -1
+	rdb := redis.NewClient(&o)
 	if cfg.Writers <= 0 {
 		cfg.Writers = 1
 	}
@@ -171,7 +178,8 @@ func (r *Recorder) Record(ctx context.Context, ev Event) error {
 	}
 }
 
-// Close stops accepting events, writes what is queued and waits for the writers.
+// Close stops accepting events, writes what is queued, waits for the writers and closes the
+// Redis client.
 func (r *Recorder) Close() {
 	r.mu.Lock()
 	if r.closed {
@@ -182,6 +190,7 @@ func (r *Recorder) Close() {
 	close(r.done)
 	r.mu.Unlock()
 	r.wg.Wait()
+	_ = r.rdb.Close()
 }
 
 // write takes queued groups one at a time and appends each, until Close; then it writes what is

@@ -1,11 +1,13 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +32,7 @@ func TestRecordedEventsReachPostgresOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, rd := pgtest.New(t), redistest.New(t)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix})
 	t.Cleanup(rec.Close)
 
 	const n = 2000
@@ -74,7 +76,7 @@ func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, rd := pgtest.New(t), redistest.New(t)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix, Writers: 1, MaxBatch: 10})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix, Writers: 1, MaxBatch: 10})
 	t.Cleanup(rec.Close)
 	for i := range 50 {
 		require.NoError(t, rec.Record(ctx, Event{Type: Click, CampaignID: 1, ContactID: int64(i + 1), LinkID: 2}))
@@ -106,9 +108,7 @@ func TestIngesterRecoversEntriesOfACrashedConsumer(t *testing.T) {
 
 func TestRecordFailsWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
-	t.Cleanup(func() { _ = rdb.Close() })
-	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:"})
+	rec := NewRecorder(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond}, RecorderConfig{Prefix: "x:"})
 	t.Cleanup(rec.Close)
 	err := rec.Record(context.Background(), Event{Type: Open, CampaignID: 1})
 	require.Error(t, err, "an event that is not durable must not be acknowledged")
@@ -117,14 +117,14 @@ func TestRecordFailsWhenRedisIsDown(t *testing.T) {
 func TestRecordAfterCloseIsRefused(t *testing.T) {
 	t.Parallel()
 	rd := redistest.New(t)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix})
 	rec.Close()
 	require.ErrorIs(t, rec.Record(context.Background(), Event{Type: Open}), ErrClosed)
 }
 
 func BenchmarkRecord(b *testing.B) {
 	rd := redistest.New(b)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix})
 	defer rec.Close()
 	ctx := context.Background()
 	b.SetParallelism(32)
@@ -180,7 +180,7 @@ func TestIngesterWorksOffAllItsPendingEntries(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db, rd := pgtest.New(t), redistest.New(t)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix, MaxBatch: 1})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix, MaxBatch: 1})
 	t.Cleanup(rec.Close)
 	const n, count = 30, 4
 	for i := range n {
@@ -227,7 +227,7 @@ func TestIngesterRetriesAFailedRound(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db, rd := pgtest.New(t), redistest.New(t)
-	rec := NewRecorder(rd.Client, RecorderConfig{Prefix: rd.Prefix})
+	rec := NewRecorder(rd.Client.Options(), RecorderConfig{Prefix: rd.Prefix})
 	t.Cleanup(rec.Close)
 	const n = 30
 	for i := range n {
@@ -291,9 +291,7 @@ func blackhole(t *testing.T) string {
 func TestRecordIsBoundedWhenRedisHangs(t *testing.T) {
 	t.Parallel()
 	const timeout = 150 * time.Millisecond
-	rdb := redis.NewClient(&redis.Options{Addr: blackhole(t), MaxRetries: -1, ReadTimeout: timeout, WriteTimeout: timeout})
-	t.Cleanup(func() { _ = rdb.Close() })
-	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:", MaxBatch: 1, MaxQueued: 8, WriteTimeout: timeout})
+	rec := NewRecorder(&redis.Options{Addr: blackhole(t), ReadTimeout: timeout, WriteTimeout: timeout}, RecorderConfig{Prefix: "x:", MaxBatch: 1, MaxQueued: 8, WriteTimeout: timeout})
 	t.Cleanup(rec.Close)
 
 	const n = 40 // one group each: five times what may queue
@@ -361,9 +359,7 @@ func TestIngesterDropsUndecodableEntries(t *testing.T) {
 func TestRecordReturnsWhenTheContextEnds(t *testing.T) {
 	t.Parallel()
 	const hang = 2 * time.Second // how long the append hangs before the client gives up
-	rdb := redis.NewClient(&redis.Options{Addr: blackhole(t), MaxRetries: -1, ReadTimeout: hang, WriteTimeout: hang})
-	t.Cleanup(func() { _ = rdb.Close() })
-	rec := NewRecorder(rdb, RecorderConfig{Prefix: "x:", WriteTimeout: time.Minute})
+	rec := NewRecorder(&redis.Options{Addr: blackhole(t), ReadTimeout: hang, WriteTimeout: hang}, RecorderConfig{Prefix: "x:", WriteTimeout: time.Minute})
 	t.Cleanup(rec.Close)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -372,4 +368,95 @@ func TestRecordReturnsWhenTheContextEnds(t *testing.T) {
 	err := rec.Record(ctx, Event{Type: Open, CampaignID: 1, ContactID: 1})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), hang)
+}
+
+// loseFirstXAddReply is a proxy to the Redis at addr that passes everything through except the
+// reply to the first XADD: it closes that connection instead, after Redis has applied the
+// command. That is a connection lost at the worst moment, when the client cannot know whether
+// its command took effect.
+func loseFirstXAddReply(t *testing.T, addr string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	var lost atomic.Bool // the first XADD's reply has been dropped
+	go func() {
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", addr)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, client, server)
+			mu.Unlock()
+			var sentXAdd atomic.Bool // this connection has passed an XADD on to Redis
+			// Client to Redis. The flag is set before the command is passed on, so before any
+			// reply to it can come back.
+			go func() {
+				defer server.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := client.Read(buf)
+					if bytes.Contains(bytes.ToLower(buf[:n]), []byte("xadd")) {
+						sentXAdd.Store(true)
+					}
+					if _, werr := server.Write(buf[:n]); err != nil || werr != nil {
+						return
+					}
+				}
+			}()
+			// Redis to client, except the first XADD's reply.
+			go func() {
+				defer client.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := server.Read(buf)
+					if n > 0 && sentXAdd.Load() && lost.CompareAndSwap(false, true) {
+						server.Close()
+						return
+					}
+					if _, werr := client.Write(buf[:n]); err != nil || werr != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// An append whose reply is lost fails its group, and is not tried again: the entry Redis did
+// apply is the only one, so the ingester stores those events once. (A client that retried would
+// add the group again under a new entry ID, and the events would be stored twice.)
+func TestRecordDoesNotRetryAnAppendWhoseReplyWasLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rd := redistest.New(t)
+	opts := *rd.Client.Options()
+	opts.Addr = loseFirstXAddReply(t, opts.Addr)
+	opts.MaxRetries = 3 // what the Recorder is given does not matter: it never retries
+	rec := NewRecorder(&opts, RecorderConfig{Prefix: rd.Prefix})
+	t.Cleanup(rec.Close)
+
+	err := rec.Record(ctx, Event{Type: Open, CampaignID: 1, ContactID: 1})
+	require.Error(t, err, "an append with no reply is not acknowledged")
+	n, err := rd.Client.XLen(ctx, StreamKey(rd.Prefix)).Result()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "Redis applied the append once, and it was not repeated")
+
+	require.NoError(t, rec.Record(ctx, Event{Type: Open, CampaignID: 1, ContactID: 2}), "the next group goes through")
 }

@@ -106,7 +106,7 @@ func (a *App) serve(ctx context.Context) error {
 // httpHandler assembles the public HTTP surface: tracking at the public URL's path, the API under
 // /api/v1, and the operations endpoints. The returned func flushes and stops the event recorder.
 func (a *App) httpHandler() (http.Handler, func(), error) {
-	rec := events.NewRecorder(a.rdb, events.RecorderConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
+	rec := events.NewRecorder(a.rdbOpts, events.RecorderConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
 	var limits tracking.RateLimits
 	if a.cfg.TrackingRate > 0 {
 		limits = tracking.RateLimits{Limiter: newLimiter(a.rdb, a.cfg.Namespace),
