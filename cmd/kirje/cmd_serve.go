@@ -33,7 +33,7 @@ func serverSettings() []string {
 func workerSettings() []string {
 	return with([]string{"database-url", "redis-url", "namespace", "public-url", "secret", "secret-id",
 		"old-secrets", "smtp-url", "smtp-relays", "mail-domain", "verp", "domain-rate", "domain-burst",
-		"concurrency", "batch-size", "send-lease", "metrics-addr", "reconcile-every", "stale-after",
+		"concurrency", "batch-size", "send-lease", "metrics-addr", "reconcile-every", "stale-after", "ingest-claim-idle",
 		"retention-ip", "retention-events", "webhook-allow-private", "quarantine-retention", "soft-bounce-window"}, logSettings())
 }
 
@@ -261,7 +261,8 @@ func (a *App) work(ctx context.Context) error {
 		return err
 	}
 	defer w.Close()
-	ingester := events.NewIngester(a.rdb, a.db, events.IngesterConfig{Prefix: a.cfg.Namespace, Logger: a.logger})
+	ingester := events.NewIngester(a.rdb, a.db, events.IngesterConfig{
+		Prefix: a.cfg.Namespace, Logger: a.logger, ClaimIdle: a.cfg.IngestClaimIdle})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.supp.Run(ctx) })
 	g.Go(func() error { return ingester.Run(ctx) })

@@ -38,6 +38,9 @@ type Config struct {
 	MetricsAddr    string
 	ReconcileEvery time.Duration
 	StaleAfter     time.Duration
+	// IngestClaimIdle is how long an event-stream entry may stay delivered but unacknowledged
+	// before another worker takes it over (the entries of a worker that died mid-ingest).
+	IngestClaimIdle time.Duration
 
 	WebhookAllowPrivate bool
 	QuarantineRetention time.Duration
@@ -128,6 +131,7 @@ func settingsTable() []setting {
 		{"send-lease", "2m", "how long a claimed recipient stays claimed before another worker may retry it", setDuration(time.Second, func(c *Config) *time.Duration { return &c.SendLease })},
 		{"reconcile-every", "30s", "how often the worker compares the queue with what the database says is still to do", setDuration(time.Second, func(c *Config) *time.Duration { return &c.ReconcileEvery })},
 		{"stale-after", "2m", "how long a running campaign may go without progress before its batches are enqueued again", setDuration(time.Second, func(c *Config) *time.Duration { return &c.StaleAfter })},
+		{"ingest-claim-idle", "30s", "how long opens and clicks a worker read from the event stream may stay unstored before another worker takes them over (a worker that died)", setDuration(time.Second, func(c *Config) *time.Duration { return &c.IngestClaimIdle })},
 		{"tracking-rate", "20", "opens and clicks per second one client network may make (image proxies fetch for many people; 0 = no per-IP limits)", func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/internal/fixture"
+	"github.com/kirje/kirje/internal/smtptest"
+	"github.com/kirje/kirje/register"
+	"github.com/kirje/kirje/token"
+)
+
+// A crash of either process loses no acknowledged open and stores none twice. Opens pour into
+// a real `kirje serve` while a real `kirje worker` ingests them. Serve is SIGKILLed and restarted
+// under load. Then a worker is SIGKILLed in the middle of storing a round, its COPY held up by a
+// lock the test takes (entries read, not stored), and the next worker is SIGKILLed after its
+// round commits but before it acknowledges the entries (its Redis connections cut at a proxy),
+// so the one after it is delivered stored entries again. Every open is for a recipient of its
+// own: afterwards each one answered 200 is in PostgreSQL exactly once, and no recipient has two.
+func TestKilledProcessesNeitherLoseNorDuplicateEvents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills real serve and worker processes")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	addr := freeTCPAddr(t)
+	s := newStack(t, smtptest.Options{Discard: true},
+		"KIRJE_HTTP_ADDR="+addr, "KIRJE_PUBLIC_URL=http://"+addr, "KIRJE_TRACKING_RATE=0",
+		"KIRJE_INGEST_CLAIM_IDLE=1s")
+	brand := fixture.Brand(t, s.db.Pool, "acme")
+	c := fixture.Campaign(t, s.db.Pool, brand, "")
+	keys, err := token.ParseKeyring("1", testSecret, "")
+	require.NoError(t, err)
+	base, err := url.Parse("http://" + addr)
+	require.NoError(t, err)
+	links := token.Links{Base: base, Keys: keys}
+	sentAt := time.Now().Add(-time.Hour) // long enough ago that nothing looks like a scanner
+
+	worker := s.startProcess(t, "worker")
+	serve := s.startProcess(t, "serve")
+	waitHealthy(t, addr)
+
+	// The load: opens, each for a contact no other open names, from a few keep-alive clients.
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		acked = map[int64]bool{}
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				contact := 1_000_000 + next.Add(1)
+				resp, err := client.Get(links.ForRecipient(c.ID, contact, sentAt, register.TrackingIndividual).Open())
+				if err != nil { // serve is down, or was killed mid-answer: not acknowledged
+					time.Sleep(2 * time.Millisecond) // while it restarts, without spinning
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					acked[contact] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	waitFor := func(n int, what string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return ackedCount() >= n }, 60*time.Second, 10*time.Millisecond, what)
+	}
+	defer func() { // also when a require fails midway
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+		wg.Wait()
+	}()
+
+	waitFor(3000, "opens acknowledged before the kill of serve")
+	require.NoError(t, serve.Process.Signal(syscall.SIGKILL))
+	_ = serve.Wait()
+	s.startProcess(t, "serve")
+	waitHealthy(t, addr)
+	waitFor(ackedCount()+3000, "opens acknowledged by the second serve")
+
+	// The first worker dies before its round commits: its entries are read and unacknowledged,
+	// and the round is stored by the next worker, once.
+	lock := holdEventWrites(t, s)
+	pending, err := s.rd.Client.XPending(ctx, events.StreamKey(s.rd.Prefix), "ingest").Result()
+	require.NoError(t, err)
+	require.Positive(t, pending.Count, "the round being stored holds delivered, unacknowledged entries")
+	require.NoError(t, worker.Process.Signal(syscall.SIGKILL))
+	_ = worker.Wait()
+	lock.release()
+
+	// The second worker dies after its round commits, before it acknowledges the entries (its
+	// Redis connections are cut at a proxy): the next worker is delivered them again and must not
+	// store them twice.
+	proxy := newStallingProxy(t, s.rd.Client.Options().Addr)
+	viaProxy := *s
+	viaProxy.env = append(slices.Clone(s.env), "KIRJE_REDIS_URL=redis://"+proxy.addr)
+	worker = viaProxy.startProcess(t, "worker")
+	waitFor(ackedCount()+3000, "opens acknowledged after the kill of the first worker")
+	lock = holdEventWrites(t, s)
+	before := s.count(t, `SELECT count(*) FROM events`)
+	proxy.stall()
+	lock.release()
+	require.Eventually(t, func() bool { return s.count(t, `SELECT count(*) FROM events`) > before },
+		30*time.Second, 10*time.Millisecond, "the second worker's round commits")
+	require.NoError(t, worker.Process.Signal(syscall.SIGKILL))
+	_ = worker.Wait()
+
+	s.startProcess(t, "worker")
+	waitFor(ackedCount()+3000, "opens acknowledged after the kill of the second worker")
+	close(stop)
+	wg.Wait()
+
+	// The new worker takes over the dead one's entries and drains the stream.
+	require.Eventually(t, func() bool {
+		n, err := s.rd.Client.XLen(ctx, events.StreamKey(s.rd.Prefix)).Result()
+		return err == nil && n == 0
+	}, 60*time.Second, 50*time.Millisecond, "the stream is drained into PostgreSQL")
+
+	stored := map[int64]int{}
+	rows, err := s.db.Pool.Query(ctx, `SELECT contact_id, count(*) FROM events
+		WHERE campaign_id = $1 AND type = 'open' GROUP BY contact_id`, c.ID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var contact int64
+		var n int
+		require.NoError(t, rows.Scan(&contact, &n))
+		stored[contact] = n
+	}
+	require.NoError(t, rows.Err())
+	lost, twice := 0, 0
+	for contact := range acked {
+		if stored[contact] == 0 {
+			lost++
+		}
+	}
+	for _, n := range stored {
+		if n > 1 {
+			twice++
+		}
+	}
+	t.Logf("%d opens requested, %d acknowledged, %d stored; %d entries were pending at the worker's kill",
+		next.Load(), len(acked), len(stored), pending.Count)
+	assert.Zero(t, lost, "acknowledged opens missing from PostgreSQL")
+	assert.Zero(t, twice, "opens stored twice")
+	assert.LessOrEqual(t, len(stored), int(next.Load()), "nothing stored that was never requested")
+}
+
+// eventLock holds a lock on the events table that lets the ingester read entries but not store
+// them.
+type eventLock struct {
+	t  *testing.T
+	tx pgx.Tx
+}
+
+// holdEventWrites takes the lock and waits until a worker's COPY waits for it: that worker has
+// read a round of entries and not stored them.
+func holdEventWrites(t *testing.T, s *stack) *eventLock {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	_, err = tx.Exec(ctx, `LOCK TABLE events IN SHARE MODE`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE relation = 'events'::regclass AND NOT granted)`).Scan(&waiting)
+		return err == nil && waiting
+	}, 30*time.Second, 10*time.Millisecond, "a worker's COPY waits for the lock")
+	return &eventLock{t: t, tx: tx}
+}
+
+func (l *eventLock) release() {
+	l.t.Helper()
+	require.NoError(l.t, l.tx.Rollback(context.Background()))
+}
+
+// stallingProxy passes TCP connections through to a server until stall is called; from then on
+// it cuts every connection at the next thing a client sends, so nothing more reaches the server.
+type stallingProxy struct {
+	addr    string
+	stalled atomic.Bool
+}
+
+func newStallingProxy(t *testing.T, target string) *stallingProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &stallingProxy{addr: l.Addr().String()}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	pipe := func(dst, src net.Conn, stall bool) {
+		defer dst.Close()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if stall && p.stalled.Load() {
+				return // drop it: the server never sees this or anything after it
+			}
+			if _, werr := dst.Write(buf[:n]); err != nil || werr != nil {
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, client, server)
+			mu.Unlock()
+			go pipe(server, client, true)
+			go pipe(client, server, false)
+		}
+	}()
+	return p
+}
+
+func (p *stallingProxy) stall() { p.stalled.Store(true) }
+
+// freeTCPAddr returns a loopback address with a port that was free a moment ago.
+func freeTCPAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// waitHealthy waits until a serve process answers /healthz at addr.
+func waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://%s/healthz", addr))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 20*time.Millisecond, "serve answers /healthz")
+}
