@@ -254,3 +254,28 @@ func TestUnsubscribeTokenWithoutContactIsInvalid(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, f.do(http.MethodPost, "/u/"+tok, "List-Unsubscribe=One-Click", "Content-Type", formType).Code)
 	assert.Empty(t, f.optouts.log())
 }
+
+// Unsubscribe links never expire: a message read years after it was sent, or after the key that
+// signed it was rotated out of use for new mail, still opts its reader out.
+func TestUnsubscribeLinksNeverExpire(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.clock.Set(sent.AddDate(7, 0, 0))
+	w := f.do(http.MethodGet, path(t, f.recipient(token.LevelIndividual).Unsubscribe()), "")
+	assert.Equal(t, http.StatusOK, w.Code, "the page of a seven-year-old message")
+	w = f.do(http.MethodPost, path(t, f.recipient(token.LevelIndividual).OneClick()), "List-Unsubscribe=One-Click",
+		"Content-Type", formType)
+	assert.Equal(t, http.StatusOK, w.Code, "one-click from a seven-year-old message")
+	assert.Equal(t, []string{tracking.ScopeAll}, f.optouts.entries(contactAnna))
+
+	// New mail is signed with key 2; key 1 is kept only to verify what it signed.
+	rotated, err := token.NewKeyring(2, map[byte][]byte{
+		1: []byte("test-secret-test-secret-test-secret!"), 2: []byte("a-newer-secret-a-newer-secret-0123"),
+	})
+	require.NoError(t, err)
+	g := setup(t, func(c *tracking.Config) { c.Keys = rotated })
+	w = g.do(http.MethodPost, path(t, f.recipient(token.LevelIndividual).OneClick()), "List-Unsubscribe=One-Click",
+		"Content-Type", formType)
+	assert.Equal(t, http.StatusOK, w.Code, "a link signed with the previous key")
+	assert.Equal(t, []string{tracking.ScopeAll}, g.optouts.entries(contactAnna))
+}
