@@ -93,7 +93,19 @@ func (s *Service) target(ctx context.Context, tx pgx.Tx, r Request) (target, err
 		}
 		t.brandID = camp.BrandID
 	}
+	if r.Scope == ScopeBrand && t.brandID == 0 {
+		return t, fmt.Errorf("%w: campaign %d has no brand to opt out of", ErrInvalid, r.CampaignID)
+	}
 	return t, nil
+}
+
+// scopeBrand is the brand a suppression entry of scope is limited to: 0 (all marketing) unless
+// scope is ScopeBrand.
+func (t target) scopeBrand(scope string) int64 {
+	if scope == ScopeBrand {
+		return t.brandID
+	}
+	return 0
 }
 
 // Unsubscribe records the opt-out and returns once it is committed: every later suppression
@@ -107,12 +119,8 @@ func (s *Service) Unsubscribe(ctx context.Context, r Request) error {
 		if err != nil || t.erased {
 			return err
 		}
-		scopeBrand := int64(0)
-		if r.Scope == ScopeBrand {
-			scopeBrand = t.brandID
-		}
 		_, created, err := s.list.Add(ctx, tx, suppression.Input{
-			Address: t.contact.Email, BrandID: scopeBrand, Reason: suppression.ReasonUnsubscribe,
+			Address: t.contact.Email, BrandID: t.scopeBrand(r.Scope), Reason: suppression.ReasonUnsubscribe,
 			Source: r.Source, Actor: r.Actor, ContactID: r.ContactID, CampaignID: r.CampaignID,
 		})
 		if err != nil {
@@ -140,15 +148,23 @@ func (s *Service) Unsubscribe(ctx context.Context, r Request) error {
 
 // Undo reverses a mistaken unsubscribe of the same scope: the person's renewed choice is recorded
 // as consent (and a lifted ban), then the unsubscribe entry leaves the suppression list. Entries
-// of other reasons (bounces, complaints, staff additions) stay.
+// of other reasons (bounces, complaints, staff additions) stay. With no unsubscribe entry of that
+// scope on the list (none was made, or it was undone already) there is nothing to reverse, and
+// Undo records nothing: a link in a forwarded message must not become someone's consent. The
+// consent is committed before the entry is removed, so a failure between the two leaves the
+// address suppressed, never the other way round; repeating Undo finishes the job.
 func (s *Service) Undo(ctx context.Context, r Request) error {
 	if err := r.normalize(); err != nil {
 		return err
 	}
 	var t target
+	var entries []suppression.Entry
 	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		var err error
 		if t, err = s.target(ctx, tx, r); err != nil || t.erased {
+			return err
+		}
+		if entries, err = s.unsubscribeEntries(ctx, t.contact.Email, t.scopeBrand(r.Scope)); err != nil || len(entries) == 0 {
 			return err
 		}
 		reg := register.New(tx)
@@ -166,26 +182,28 @@ func (s *Service) Undo(ctx context.Context, r Request) error {
 	if err != nil || t.erased {
 		return wrap("undo", err)
 	}
-	brand := int64(0)
-	if r.Scope == ScopeBrand {
-		brand = t.brandID
-	}
-	return wrap("undo", s.removeUnsubscribe(ctx, t.contact.Email, brand, r.Actor))
-}
-
-func (s *Service) removeUnsubscribe(ctx context.Context, address string, brandID int64, actor string) error {
-	entries, err := s.list.Find(ctx, address)
-	if err != nil {
-		return err
-	}
 	for _, e := range entries {
-		if e.Reason == suppression.ReasonUnsubscribe && e.BrandID == brandID && e.Domain == "" {
-			if err := s.list.Remove(ctx, e.ID, actor); err != nil && !errors.Is(err, suppression.ErrNotFound) {
-				return err
-			}
+		if err := s.list.Remove(ctx, e.ID, r.Actor); err != nil && !errors.Is(err, suppression.ErrNotFound) {
+			return wrap("undo", err)
 		}
 	}
 	return nil
+}
+
+// unsubscribeEntries returns the list's unsubscribe entries of address in brandID's scope (0:
+// all marketing): what an Undo reverses.
+func (s *Service) unsubscribeEntries(ctx context.Context, address string, brandID int64) ([]suppression.Entry, error) {
+	all, err := s.list.Find(ctx, address)
+	if err != nil {
+		return nil, err
+	}
+	var out []suppression.Entry
+	for _, e := range all {
+		if e.Reason == suppression.ReasonUnsubscribe && e.BrandID == brandID && e.Domain == "" {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) event(typ events.Type, r Request, t target) events.Event {

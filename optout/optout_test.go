@@ -117,13 +117,47 @@ func TestUnsubscribeOfAnErasedContactSucceeds(t *testing.T) {
 func TestUnsubscribeRejectsBadRequests(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	c := fixture.Contact(t, b.db.Pool, "anna@example.fi", "Buyer")
 	for name, r := range map[string]optout.Request{
 		"no contact":            {Source: "page"},
 		"unknown scope":         {ContactID: 1, Scope: "everything"},
 		"brand without message": {ContactID: 1, Scope: optout.ScopeBrand},
+		// Not an all-marketing opt-out in disguise: the person chose one brand.
+		"brand of an unknown campaign": {ContactID: c.ID, CampaignID: 999_999, Scope: optout.ScopeBrand},
 	} {
 		t.Run(name, func(t *testing.T) {
 			require.ErrorIs(t, b.svc.Unsubscribe(context.Background(), r), optout.ErrInvalid)
 		})
 	}
+}
+
+// Undo reverses an unsubscribe and nothing else: with none on the list (never made, or undone
+// already) it records no consent, lifts no ban and writes no event.
+func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	brand := fixture.Brand(t, b.db.Pool, "acme")
+	c := fixture.Contact(t, b.db.Pool, "anna@example.fi", "Buyer")
+	camp := fixture.Campaign(t, b.db.Pool, brand, "")
+	_, err := register.New(b.db.Pool).RecordPermission(ctx, c.ID, register.ActionBan, "asked by phone", "staff:liisa", "")
+	require.NoError(t, err)
+
+	req := optout.Request{CampaignID: camp.ID, ContactID: c.ID, Source: "page"}
+	require.NoError(t, b.svc.Undo(ctx, req))
+	got, err := register.New(b.db.Pool).Contact(ctx, c.ID)
+	require.NoError(t, err)
+	assert.NotNil(t, got.BannedAt, "a ban staff recorded is not lifted by an undo with nothing to undo")
+	assert.Nil(t, got.ConsentAt)
+	var n int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1`, c.ID).Scan(&n))
+	assert.Zero(t, n)
+
+	// Unsubscribe, undo, undo again: one consent.
+	require.NoError(t, b.svc.Unsubscribe(ctx, req))
+	require.NoError(t, b.svc.Undo(ctx, req))
+	require.NoError(t, b.svc.Undo(ctx, req))
+	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1 AND type = 'resubscribe'`, c.ID).Scan(&n))
+	assert.Equal(t, 1, n)
+	assert.False(t, b.suppressed(t, brand.ID, c.Email))
 }
