@@ -22,7 +22,8 @@ const (
 	ScopeBrand = "brand" // only the campaign's brand
 )
 
-// ErrInvalid is returned (wrapped) for a request that names no person or an unknown scope.
+// ErrInvalid is returned (wrapped) for a request that names no person or an unknown scope, or
+// asks for a brand-only opt-out where there is no brand (no campaign, or one that is gone).
 var ErrInvalid = errors.New("optout: invalid request")
 
 // Request is one person's opt-out or its undo.
@@ -146,64 +147,46 @@ func (s *Service) Unsubscribe(ctx context.Context, r Request) error {
 	return nil
 }
 
-// Undo reverses a mistaken unsubscribe of the same scope: the person's renewed choice is recorded
-// as consent (and a lifted ban), then the unsubscribe entry leaves the suppression list. Entries
-// of other reasons (bounces, complaints, staff additions) stay. With no unsubscribe entry of that
-// scope on the list (none was made, or it was undone already) there is nothing to reverse, and
-// Undo records nothing: a link in a forwarded message must not become someone's consent. The
-// consent is committed before the entry is removed, so a failure between the two leaves the
-// address suppressed, never the other way round; repeating Undo finishes the job.
+// Undo reverses a mistaken unsubscribe of the same scope: in one transaction the unsubscribe
+// entry leaves the suppression list and the person's renewed choice is recorded as consent (and a
+// lifted ban); the mirror forgets the entry once that has committed. Entries of other reasons
+// (bounces, complaints, staff additions) stay. With no unsubscribe entry of that scope on the
+// list (none was made, or it was undone already) there is nothing to reverse, and Undo records
+// nothing: a link in a forwarded message must not become someone's consent, and a repeated undo
+// is not a second one.
 func (s *Service) Undo(ctx context.Context, r Request) error {
 	if err := r.normalize(); err != nil {
 		return err
 	}
-	var t target
-	var entries []suppression.Entry
+	var removed []suppression.Entry
 	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		var err error
-		if t, err = s.target(ctx, tx, r); err != nil || t.erased {
+		t, err := s.target(ctx, tx, r)
+		if err != nil || t.erased {
 			return err
 		}
-		if entries, err = s.unsubscribeEntries(ctx, t.contact.Email, t.scopeBrand(r.Scope)); err != nil || len(entries) == 0 {
+		removed, err = s.list.RemoveReason(ctx, tx, t.contact.Email, t.scopeBrand(r.Scope),
+			suppression.ReasonUnsubscribe, r.Actor)
+		if err != nil || len(removed) == 0 {
 			return err
 		}
 		reg := register.New(tx)
+		why := "undo unsubscribe (" + r.Source + ")"
 		if r.Scope == ScopeAll && t.contact.BannedAt != nil {
-			if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionUnban, "undo unsubscribe ("+r.Source+")", r.Actor, ""); err != nil {
+			if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionUnban, why, r.Actor, ""); err != nil {
 				return err
 			}
 		}
-		if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionConsent, "undo unsubscribe ("+r.Source+")", r.Actor, ""); err != nil {
+		if _, err := reg.RecordPermission(ctx, r.ContactID, register.ActionConsent, why, r.Actor, ""); err != nil {
 			return err
 		}
 		_, err = events.Insert(ctx, tx, s.event(events.Resubscribe, r, t))
 		return err
 	})
-	if err != nil || t.erased {
+	if err != nil {
 		return wrap("undo", err)
 	}
-	for _, e := range entries {
-		if err := s.list.Remove(ctx, e.ID, r.Actor); err != nil && !errors.Is(err, suppression.ErrNotFound) {
-			return wrap("undo", err)
-		}
-	}
+	s.list.Forget(ctx, removed)
 	return nil
-}
-
-// unsubscribeEntries returns the list's unsubscribe entries of address in brandID's scope (0:
-// all marketing): what an Undo reverses.
-func (s *Service) unsubscribeEntries(ctx context.Context, address string, brandID int64) ([]suppression.Entry, error) {
-	all, err := s.list.Find(ctx, address)
-	if err != nil {
-		return nil, err
-	}
-	var out []suppression.Entry
-	for _, e := range all {
-		if e.Reason == suppression.ReasonUnsubscribe && e.BrandID == brandID && e.Domain == "" {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }
 
 func (s *Service) event(typ events.Type, r Request, t target) events.Event {

@@ -2,6 +2,7 @@ package optout_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -153,10 +154,17 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1`, c.ID).Scan(&n))
 	assert.Zero(t, n)
 
-	// Unsubscribe, undo, undo again: one consent.
+	// Unsubscribe, then undo four times at once (a double-clicked button): one consent.
 	require.NoError(t, b.svc.Unsubscribe(ctx, req))
-	require.NoError(t, b.svc.Undo(ctx, req))
-	require.NoError(t, b.svc.Undo(ctx, req))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, b.svc.Undo(ctx, req))
+		}()
+	}
+	wg.Wait()
 	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1 AND type = 'resubscribe'`, c.ID).Scan(&n))
 	assert.Equal(t, 1, n)
 	assert.False(t, b.suppressed(t, brand.ID, c.Email))

@@ -63,10 +63,57 @@ func (l *List) remove(ctx context.Context, actor, sql string, args ...any) error
 	if err != nil {
 		return fmt.Errorf("suppression: remove: %w", err)
 	}
-	if err := l.mirrorRemove(ctx, entryMember(e)); err != nil {
-		l.log.WarnContext(ctx, "suppression: removed entry still in the mirror until the next rebuild",
-			"suppression_id", e.ID, "error", err)
+	l.Forget(ctx, []Entry{e})
+	return nil
+}
+
+// RemoveReason deletes, in the caller's transaction tx, the entries of address in brandID's scope
+// (0: all marketing) that were added for reason, records a suppression_removed event naming actor
+// for each, and returns them. Once tx has committed, pass them to Forget: the mirror may forget an
+// entry only after PostgreSQL has, or a failed commit would leave a send allowed that the list
+// still forbids. Concurrent calls for the same entries wait for each other's transactions, and the
+// later one finds nothing left to remove. Whole-domain entries are not touched.
+func (l *List) RemoveReason(ctx context.Context, tx pgx.Tx, address string, brandID int64, reason Reason, actor string) ([]Entry, error) {
+	n, err := Normalize(address)
+	if err != nil {
+		return nil, fmt.Errorf("suppression: remove: %w", err)
+	}
+	h := Hash(n)
+	rows, err := tx.Query(ctx, deleteByReasonSQL, h[:], brandID, reason)
+	if err != nil {
+		return nil, fmt.Errorf("suppression: remove: %w", err)
+	}
+	removed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	if err != nil {
+		return nil, fmt.Errorf("suppression: remove: %w", err)
+	}
+	for _, e := range removed {
+		ev := entryEvent(events.SuppressionRemoved, e, actor)
+		ev.OccurredAt = l.now()
+		if _, err := events.Insert(ctx, tx, ev); err != nil {
+			return nil, fmt.Errorf("suppression: remove: %w", err)
+		}
+	}
+	return removed, nil
+}
+
+const deleteByReasonSQL = `DELETE FROM suppressions
+WHERE address_hash = $1 AND coalesce(brand_id, 0) = $2 AND reason = $3
+RETURNING ` + entryColumns
+
+// Forget takes entries a committed transaction deleted (RemoveReason) out of the mirror. If that
+// fails, the mirror over-suppresses until the next verification, which Forget asks for.
+func (l *List) Forget(ctx context.Context, entries []Entry) {
+	if len(entries) == 0 {
+		return
+	}
+	members := make([]string, len(entries))
+	for i, e := range entries {
+		members[i] = entryMember(e)
+	}
+	if err := l.mirrorRemove(ctx, members...); err != nil {
+		l.log.WarnContext(ctx, "suppression: removed entries still in the mirror until the next rebuild",
+			"entries", len(entries), "error", err)
 		l.requestVerify()
 	}
-	return nil
 }

@@ -56,8 +56,9 @@ type OptoutRequest struct {
 }
 
 // Optouts commits opt-outs. Unsubscribe and Undo return nil only once the change is committed
-// (the suppression entry or its removal, with its event: Undo is recorded as consent), so that no
-// later send-time check misses it; ErrNotFound if the contact or campaign is unknown.
+// (the suppression entry or its removal, with its event; an Undo that reverses an unsubscribe is
+// recorded as consent, and one with no unsubscribe to reverse changes nothing), so that no later
+// send-time check misses it; ErrNotFound if the contact or campaign is unknown.
 type Optouts interface {
 	Unsubscribe(ctx context.Context, r OptoutRequest) error
 	Undo(ctx context.Context, r OptoutRequest) error

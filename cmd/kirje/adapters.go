@@ -60,9 +60,19 @@ func (o trackingOptouts) request(r tracking.OptoutRequest) optout.Request {
 }
 
 func (o trackingOptouts) Unsubscribe(ctx context.Context, r tracking.OptoutRequest) error {
-	return o.svc.Unsubscribe(ctx, o.request(r))
+	return optoutError(o.svc.Unsubscribe(ctx, o.request(r)))
 }
 
 func (o trackingOptouts) Undo(ctx context.Context, r tracking.OptoutRequest) error {
-	return o.svc.Undo(ctx, o.request(r))
+	return optoutError(o.svc.Undo(ctx, o.request(r)))
+}
+
+// optoutError makes optout's refusal of what a valid token asked (a brand-only opt-out of a
+// campaign that is gone) tracking's ErrNotFound, answered 404: retrying cannot help, unlike the
+// 503 of any other error.
+func optoutError(err error) error {
+	if errors.Is(err, optout.ErrInvalid) {
+		return fmt.Errorf("%w: %w", tracking.ErrNotFound, err)
+	}
+	return err
 }
