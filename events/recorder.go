@@ -90,13 +90,17 @@ type RecorderConfig struct {
 // to -1 whatever opts says): an XADD whose reply was lost may have been applied, and a retry would
 // then add the group a second time under a new entry ID, which the ingester's dedupe keys (made
 // from entry IDs) would store twice. A failed append fails its group instead, unacknowledged.
+// Its pool holds a connection per writer, the most it can use at once.
 func NewRecorder(opts *redis.Options, cfg RecorderConfig) *Recorder {
-	o := *opts
-	o.MaxRetries = -1
-	rdb := redis.NewClient(&o)
 	if cfg.Writers <= 0 {
 		cfg.Writers = 1
 	}
+	o := *opts
+	o.MaxRetries = -1
+	o.PoolSize = cfg.Writers
+	o.MinIdleConns = min(o.MinIdleConns, cfg.Writers)
+	o.MaxIdleConns = min(o.MaxIdleConns, cfg.Writers)
+	rdb := redis.NewClient(&o)
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 512
 	}
