@@ -18,6 +18,7 @@ import (
 
 	"github.com/kirje/kirje/internal/pg"
 	"github.com/kirje/kirje/internal/pgtest"
+	"github.com/kirje/kirje/internal/proxytest"
 	"github.com/kirje/kirje/internal/redistest"
 )
 
@@ -371,72 +372,25 @@ func TestRecordReturnsWhenTheContextEnds(t *testing.T) {
 }
 
 // loseFirstXAddReply is a proxy to the Redis at addr that passes everything through except the
-// reply to the first XADD: it closes that connection instead, after Redis has applied the
-// command. That is a connection lost at the worst moment, when the client cannot know whether
-// its command took effect.
+// reply to the first XADD: it cuts that connection instead, after Redis has applied the command.
+// That is a connection lost at the worst moment, when the client cannot know whether its command
+// took effect.
 func loseFirstXAddReply(t *testing.T, addr string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
+	var lost atomic.Bool // the first XADD's reply has been dropped
+	return proxytest.Start(t, addr, func() proxytest.Filter {
+		var sentXAdd atomic.Bool // this connection has passed an XADD on to Redis
+		return func(fromClient bool, chunk []byte) bool {
+			if fromClient {
+				// Set before the command is passed on, so before any reply to it can come back.
+				if bytes.Contains(bytes.ToLower(chunk), []byte("xadd")) {
+					sentXAdd.Store(true)
+				}
+				return true
+			}
+			return !(sentXAdd.Load() && lost.CompareAndSwap(false, true))
 		}
 	})
-	var lost atomic.Bool // the first XADD's reply has been dropped
-	go func() {
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", addr)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, client, server)
-			mu.Unlock()
-			var sentXAdd atomic.Bool // this connection has passed an XADD on to Redis
-			// Client to Redis. The flag is set before the command is passed on, so before any
-			// reply to it can come back.
-			go func() {
-				defer server.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := client.Read(buf)
-					if bytes.Contains(bytes.ToLower(buf[:n]), []byte("xadd")) {
-						sentXAdd.Store(true)
-					}
-					if _, werr := server.Write(buf[:n]); err != nil || werr != nil {
-						return
-					}
-				}
-			}()
-			// Redis to client, except the first XADD's reply.
-			go func() {
-				defer client.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := server.Read(buf)
-					if n > 0 && sentXAdd.Load() && lost.CompareAndSwap(false, true) {
-						server.Close()
-						return
-					}
-					if _, werr := client.Write(buf[:n]); err != nil || werr != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 // An append whose reply is lost fails its group, and is not tried again: the entry Redis did

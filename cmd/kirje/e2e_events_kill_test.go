@@ -20,6 +20,7 @@ import (
 
 	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/internal/fixture"
+	"github.com/kirje/kirje/internal/proxytest"
 	"github.com/kirje/kirje/internal/smtptest"
 	"github.com/kirje/kirje/register"
 	"github.com/kirje/kirje/token"
@@ -42,116 +43,59 @@ func TestKilledProcessesNeitherLoseNorDuplicateEvents(t *testing.T) {
 	s := newStack(t, smtptest.Options{Discard: true},
 		"KIRJE_HTTP_ADDR="+addr, "KIRJE_PUBLIC_URL=http://"+addr, "KIRJE_TRACKING_RATE=0",
 		"KIRJE_INGEST_CLAIM_IDLE=1s")
-	brand := fixture.Brand(t, s.db.Pool, "acme")
-	c := fixture.Campaign(t, s.db.Pool, brand, "")
-	keys, err := token.ParseKeyring("1", testSecret, "")
-	require.NoError(t, err)
-	base, err := url.Parse("http://" + addr)
-	require.NoError(t, err)
-	links := token.Links{Base: base, Keys: keys}
-	sentAt := time.Now().Add(-time.Hour) // long enough ago that nothing looks like a scanner
+	c := fixture.Campaign(t, s.db.Pool, fixture.Brand(t, s.db.Pool, "acme"), "")
+	pending := func() int64 {
+		t.Helper()
+		p, err := s.rd.Client.XPending(ctx, events.StreamKey(s.rd.Prefix), "ingest").Result()
+		require.NoError(t, err)
+		return p.Count
+	}
 
 	worker := s.startProcess(t, "worker")
 	serve := s.startProcess(t, "serve")
 	waitHealthy(t, addr)
+	load := startOpens(t, addr, c.ID)
+	load.waitAcked(t, 3000, "before serve is killed")
 
-	// The load: opens, each for a contact no other open names, from a few keep-alive clients.
-	var (
-		next  atomic.Int64
-		mu    sync.Mutex
-		acked = map[int64]bool{}
-		stop  = make(chan struct{})
-		wg    sync.WaitGroup
-	)
-	ackedCount := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(acked)
-	}
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				contact := 1_000_000 + next.Add(1)
-				resp, err := client.Get(links.ForRecipient(c.ID, contact, sentAt, register.TrackingIndividual).Open())
-				if err != nil { // serve is down, or was killed mid-answer: not acknowledged
-					time.Sleep(2 * time.Millisecond) // while it restarts, without spinning
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					mu.Lock()
-					acked[contact] = true
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	waitFor := func(n int, what string) {
-		t.Helper()
-		require.Eventually(t, func() bool { return ackedCount() >= n }, 60*time.Second, 10*time.Millisecond, what)
-	}
-	defer func() { // also when a require fails midway
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-	}()
-
-	waitFor(3000, "opens acknowledged before the kill of serve")
 	require.NoError(t, serve.Process.Signal(syscall.SIGKILL))
 	_ = serve.Wait()
 	s.startProcess(t, "serve")
 	waitHealthy(t, addr)
-	waitFor(ackedCount()+3000, "opens acknowledged by the second serve")
+	load.waitAcked(t, 3000, "by the second serve")
 
-	// The first worker dies before its round commits: its entries are read and unacknowledged,
-	// and the round is stored by the next worker, once.
+	// The first worker dies before its round commits: the round's entries are read and
+	// unacknowledged, and the next worker stores them.
 	lock := holdEventWrites(t, s)
-	pending, err := s.rd.Client.XPending(ctx, events.StreamKey(s.rd.Prefix), "ingest").Result()
-	require.NoError(t, err)
-	require.Positive(t, pending.Count, "the round being stored holds delivered, unacknowledged entries")
+	require.Positive(t, pending(), "the round being stored holds delivered, unacknowledged entries")
 	require.NoError(t, worker.Process.Signal(syscall.SIGKILL))
 	_ = worker.Wait()
 	lock.release()
 
 	// The second worker dies after its round commits, before it acknowledges the entries (its
-	// Redis connections are cut at a proxy): the next worker is delivered them again and must not
-	// store them twice.
+	// Redis connections are cut at a proxy): the next worker is delivered entries whose events
+	// are stored already, and must not store them twice.
 	proxy := newStallingProxy(t, s.rd.Client.Options().Addr)
 	viaProxy := *s
 	viaProxy.env = append(slices.Clone(s.env), "KIRJE_REDIS_URL=redis://"+proxy.addr)
 	worker = viaProxy.startProcess(t, "worker")
-	waitFor(ackedCount()+3000, "opens acknowledged after the kill of the first worker")
+	load.waitAcked(t, 3000, "after the first worker's kill")
 	lock = holdEventWrites(t, s)
-	before := s.count(t, `SELECT count(*) FROM events`)
+	before := eventCount(ctx, s)
 	proxy.stall()
 	lock.release()
-	require.Eventually(t, func() bool { return s.count(t, `SELECT count(*) FROM events`) > before },
+	require.Eventually(t, func() bool { return eventCount(ctx, s) > before },
 		30*time.Second, 10*time.Millisecond, "the second worker's round commits")
 	require.NoError(t, worker.Process.Signal(syscall.SIGKILL))
 	_ = worker.Wait()
+	require.Positive(t, pending(), "the committed round's entries are unacknowledged")
 
 	s.startProcess(t, "worker")
-	waitFor(ackedCount()+3000, "opens acknowledged after the kill of the second worker")
-	close(stop)
-	wg.Wait()
-
-	// The new worker takes over the dead one's entries and drains the stream.
+	load.waitAcked(t, 3000, "after the second worker's kill")
+	acked, requested := load.stop()
 	require.Eventually(t, func() bool {
 		n, err := s.rd.Client.XLen(ctx, events.StreamKey(s.rd.Prefix)).Result()
 		return err == nil && n == 0
-	}, 60*time.Second, 50*time.Millisecond, "the stream is drained into PostgreSQL")
+	}, 60*time.Second, 50*time.Millisecond, "the last worker drains the stream into PostgreSQL")
 
 	stored := map[int64]int{}
 	rows, err := s.db.Pool.Query(ctx, `SELECT contact_id, count(*) FROM events
@@ -175,11 +119,97 @@ func TestKilledProcessesNeitherLoseNorDuplicateEvents(t *testing.T) {
 			twice++
 		}
 	}
-	t.Logf("%d opens requested, %d acknowledged, %d stored; %d entries were pending at the worker's kill",
-		next.Load(), len(acked), len(stored), pending.Count)
+	t.Logf("%d opens requested, %d acknowledged, %d stored", requested, len(acked), len(stored))
 	assert.Zero(t, lost, "acknowledged opens missing from PostgreSQL")
 	assert.Zero(t, twice, "opens stored twice")
-	assert.LessOrEqual(t, len(stored), int(next.Load()), "nothing stored that was never requested")
+	assert.LessOrEqual(t, len(stored), int(requested), "nothing stored that was never requested")
+}
+
+// eventCount counts the stored events, -1 on an error (for a condition polled by Eventually).
+func eventCount(ctx context.Context, s *stack) int64 {
+	var n int64
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// openLoad requests opens from a few keep-alive clients until stopped, each open for a contact no
+// other names (the contacts need not exist: nothing on the open path looks them up), and keeps
+// the contacts whose open was acknowledged.
+type openLoad struct {
+	next  atomic.Int64
+	mu    sync.Mutex
+	acked map[int64]bool
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startOpens(t *testing.T, addr string, campaignID int64) *openLoad {
+	t.Helper()
+	keys, err := token.ParseKeyring("1", testSecret, "")
+	require.NoError(t, err)
+	base, err := url.Parse("http://" + addr)
+	require.NoError(t, err)
+	links := token.Links{Base: base, Keys: keys}
+	sentAt := time.Now().Add(-time.Hour) // long enough ago that nothing looks like a scanner
+	l := &openLoad{acked: map[int64]bool{}, done: make(chan struct{})}
+	for range 6 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-l.done:
+					return
+				default:
+				}
+				contact := 1_000_000 + l.next.Add(1)
+				resp, err := client.Get(links.ForRecipient(campaignID, contact, sentAt, register.TrackingIndividual).Open())
+				if err != nil { // serve is down, or was killed mid-answer: not acknowledged
+					time.Sleep(2 * time.Millisecond) // while it restarts, without spinning
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					l.mu.Lock()
+					l.acked[contact] = true
+					l.mu.Unlock()
+				}
+			}
+		}()
+	}
+	t.Cleanup(func() { l.stop() }) // also when a require fails midway
+	return l
+}
+
+func (l *openLoad) ackedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked)
+}
+
+// waitAcked waits until more opens than now are acknowledged.
+func (l *openLoad) waitAcked(t *testing.T, more int, when string) {
+	t.Helper()
+	want := l.ackedCount() + more
+	require.Eventually(t, func() bool { return l.ackedCount() >= want }, 60*time.Second, 10*time.Millisecond,
+		"%d more opens acknowledged %s", more, when)
+}
+
+// stop ends the load and returns the acknowledged contacts and how many opens were requested.
+func (l *openLoad) stop() (map[int64]bool, int64) {
+	select {
+	case <-l.done:
+	default:
+		close(l.done)
+	}
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.acked, l.next.Load()
 }
 
 // eventLock holds a lock on the events table that lets the ingester read entries but not store
@@ -202,7 +232,7 @@ func holdEventWrites(t *testing.T, s *stack) *eventLock {
 	require.Eventually(t, func() bool {
 		var waiting bool
 		err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-			WHERE relation = 'events'::regclass AND NOT granted)`).Scan(&waiting)
+			WHERE relation = 'events'::regclass AND mode = 'RowExclusiveLock' AND NOT granted)`).Scan(&waiting)
 		return err == nil && waiting
 	}, 30*time.Second, 10*time.Millisecond, "a worker's COPY waits for the lock")
 	return &eventLock{t: t, tx: tx}
@@ -213,8 +243,8 @@ func (l *eventLock) release() {
 	require.NoError(l.t, l.tx.Rollback(context.Background()))
 }
 
-// stallingProxy passes TCP connections through to a server until stall is called; from then on
-// it cuts every connection at the next thing a client sends, so nothing more reaches the server.
+// stallingProxy relays connections to a server until stall is called; from then on it cuts
+// every connection at the next thing a client sends, so nothing more reaches the server.
 type stallingProxy struct {
 	addr    string
 	stalled atomic.Bool
@@ -222,50 +252,10 @@ type stallingProxy struct {
 
 func newStallingProxy(t *testing.T, target string) *stallingProxy {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &stallingProxy{addr: l.Addr().String()}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
+	p := &stallingProxy{}
+	p.addr = proxytest.Start(t, target, func() proxytest.Filter {
+		return func(fromClient bool, _ []byte) bool { return !(fromClient && p.stalled.Load()) }
 	})
-	pipe := func(dst, src net.Conn, stall bool) {
-		defer dst.Close()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if stall && p.stalled.Load() {
-				return // drop it: the server never sees this or anything after it
-			}
-			if _, werr := dst.Write(buf[:n]); err != nil || werr != nil {
-				return
-			}
-		}
-	}
-	go func() {
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, client, server)
-			mu.Unlock()
-			go pipe(server, client, true)
-			go pipe(client, server, false)
-		}
-	}()
 	return p
 }
 
