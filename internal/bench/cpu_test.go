@@ -17,6 +17,7 @@ type cpuTicks map[int]procTicks
 
 type procTicks struct {
 	name  string
+	start int64 // when the process started, in ticks since boot: tells a reused PID apart
 	ticks int64
 }
 
@@ -38,12 +39,13 @@ func snapshotCPU() cpuTicks {
 			continue
 		}
 		f := strings.Fields(s[close+2:])
-		if len(f) < 13 {
+		if len(f) < 20 {
 			continue
 		}
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = procTicks{name: s[open+1 : close], ticks: utime + stime}
+		start, _ := strconv.ParseInt(f[19], 10, 64)
+		out[pid] = procTicks{name: s[open+1 : close], start: start, ticks: utime + stime}
 	}
 	return out
 }
@@ -61,7 +63,11 @@ type cpuShare struct {
 func (s cpuTicks) since(before cpuTicks, d time.Duration) []cpuShare {
 	byName := map[string]int64{}
 	for pid, p := range s {
-		if used := p.ticks - before[pid].ticks; used > 0 {
+		used := p.ticks
+		if b, ok := before[pid]; ok && b.start == p.start {
+			used -= b.ticks
+		}
+		if used > 0 {
 			name := p.name
 			if strings.HasPrefix(name, "kworker/") {
 				name = "kworker"
