@@ -26,6 +26,10 @@ const (
 // asks for a brand-only opt-out where there is no brand (no campaign, or one that is gone).
 var ErrInvalid = errors.New("optout: invalid request")
 
+// ErrNothingToUndo is returned (wrapped) by Undo when the list holds no unsubscribe of the
+// request's scope to reverse: none was made, or it was undone already.
+var ErrNothingToUndo = errors.New("optout: nothing to undo")
+
 // Request is one person's opt-out or its undo.
 type Request struct {
 	CampaignID int64 // the campaign whose message carried the link (0 when not from a message)
@@ -151,9 +155,9 @@ func (s *Service) Unsubscribe(ctx context.Context, r Request) error {
 // entry leaves the suppression list and the person's renewed choice is recorded as consent (and a
 // lifted ban); the mirror forgets the entry once that has committed. Entries of other reasons
 // (bounces, complaints, staff additions) stay. With no unsubscribe entry of that scope on the
-// list (none was made, or it was undone already) there is nothing to reverse, and Undo records
-// nothing: a link in a forwarded message must not become someone's consent, and a repeated undo
-// is not a second one.
+// list (none was made, or it was undone already) there is nothing to reverse: Undo records
+// nothing and returns ErrNothingToUndo, since a link in a forwarded message must not become
+// someone's consent, and a repeated undo is not a second one.
 func (s *Service) Undo(ctx context.Context, r Request) error {
 	if err := r.normalize(); err != nil {
 		return err
@@ -166,7 +170,10 @@ func (s *Service) Undo(ctx context.Context, r Request) error {
 		}
 		removed, err = s.list.RemoveReason(ctx, tx, t.contact.Email, t.scopeBrand(r.Scope),
 			suppression.ReasonUnsubscribe, r.Actor)
-		if err != nil || len(removed) == 0 {
+		if err == nil && len(removed) == 0 {
+			err = ErrNothingToUndo // and the transaction commits nothing
+		}
+		if err != nil {
 			return err
 		}
 		reg := register.New(tx)

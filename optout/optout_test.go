@@ -2,7 +2,9 @@ package optout_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,7 +107,8 @@ func TestUndoRecordsConsentAndLiftsOnlyTheUnsubscribe(t *testing.T) {
 	_, _, err = b.list.AddOne(ctx, suppression.Input{Address: bounced.Email, Reason: suppression.ReasonBounce, Source: "smtp"})
 	require.NoError(t, err)
 	require.NoError(t, b.svc.Unsubscribe(ctx, optout.Request{CampaignID: camp.ID, ContactID: bounced.ID, Source: "page"}))
-	require.NoError(t, b.svc.Undo(ctx, optout.Request{CampaignID: camp.ID, ContactID: bounced.ID, Source: "page"}))
+	err = b.svc.Undo(ctx, optout.Request{CampaignID: camp.ID, ContactID: bounced.ID, Source: "page"})
+	require.ErrorIs(t, err, optout.ErrNothingToUndo, "the address's only entry is the bounce")
 	assert.True(t, b.suppressed(t, brand.ID, bounced.Email))
 }
 
@@ -145,7 +148,7 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 	require.NoError(t, err)
 
 	req := optout.Request{CampaignID: camp.ID, ContactID: c.ID, Source: "page"}
-	require.NoError(t, b.svc.Undo(ctx, req))
+	require.ErrorIs(t, b.svc.Undo(ctx, req), optout.ErrNothingToUndo)
 	got, err := register.New(b.db.Pool).Contact(ctx, c.ID)
 	require.NoError(t, err)
 	assert.NotNil(t, got.BannedAt, "a ban staff recorded is not lifted by an undo with nothing to undo")
@@ -157,14 +160,24 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 	// Unsubscribe, then undo four times at once (a double-clicked button): one consent.
 	require.NoError(t, b.svc.Unsubscribe(ctx, req))
 	var wg sync.WaitGroup
+	var undone, nothing atomic.Int32
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			assert.NoError(t, b.svc.Undo(ctx, req))
+			switch err := b.svc.Undo(ctx, req); {
+			case err == nil:
+				undone.Add(1)
+			case errors.Is(err, optout.ErrNothingToUndo):
+				nothing.Add(1)
+			default:
+				t.Errorf("undo: %v", err)
+			}
 		}()
 	}
 	wg.Wait()
+	assert.EqualValues(t, 1, undone.Load())
+	assert.EqualValues(t, 3, nothing.Load())
 	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1 AND type = 'resubscribe'`, c.ID).Scan(&n))
 	assert.Equal(t, 1, n)
 	assert.False(t, b.suppressed(t, brand.ID, c.Email))

@@ -37,11 +37,12 @@ func langName(lang string) string {
 
 // Page names.
 const (
-	pageForm        = "form"
-	pageDone        = "done"
-	pageUndone      = "undone"
-	pageUnavailable = "unavailable"
-	pageInvalid     = "invalid"
+	pageForm          = "form"
+	pageDone          = "done"
+	pageUndone        = "undone"
+	pageNothingToUndo = "nothing"
+	pageUnavailable   = "unavailable"
+	pageInvalid       = "invalid"
 )
 
 // pages renders the unsubscribe pages: one template set per language.

@@ -113,6 +113,9 @@ func (m *memOptouts) apply(r tracking.OptoutRequest, add bool) error {
 	if add {
 		m.suppressed[r.ContactID][entry] = true
 	} else {
+		if !m.suppressed[r.ContactID][entry] {
+			return fmt.Errorf("mem: %w", tracking.ErrNothingToUndo)
+		}
 		verb = "undo"
 		delete(m.suppressed[r.ContactID], entry)
 	}

@@ -19,6 +19,10 @@ import (
 // any other error is treated as temporary and answered 503.
 var ErrNotFound = errors.New("tracking: not found")
 
+// ErrNothingToUndo is what Optouts.Undo returns (wrapped) when there is no unsubscribe of the
+// request's scope to reverse (none was made, or it was undone already). The page says so, 200.
+var ErrNothingToUndo = errors.New("tracking: nothing to undo")
+
 // Recorder makes an open or click event durable. Record returns nil only once the event will
 // reach the events table (events.Recorder does this with a Redis stream); the handler does not
 // acknowledge an event whose Record failed. Record must return in bounded time by itself: the
@@ -57,8 +61,9 @@ type OptoutRequest struct {
 
 // Optouts commits opt-outs. Unsubscribe and Undo return nil only once the change is committed
 // (the suppression entry or its removal, with its event; an Undo that reverses an unsubscribe is
-// recorded as consent, and one with no unsubscribe to reverse changes nothing), so that no later
-// send-time check misses it; ErrNotFound if the contact or campaign is unknown.
+// recorded as consent; one with no unsubscribe to reverse changes nothing and returns
+// ErrNothingToUndo), so that no later send-time check misses it; ErrNotFound if the contact or
+// campaign is unknown.
 type Optouts interface {
 	Unsubscribe(ctx context.Context, r OptoutRequest) error
 	Undo(ctx context.Context, r OptoutRequest) error

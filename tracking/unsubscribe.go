@@ -114,7 +114,11 @@ func (h *Handler) pagePost(w http.ResponseWriter, r *http.Request, c token.Claim
 	if f.action == "undo" {
 		apply, page = h.optouts.Undo, pageUndone
 	}
-	if err := apply(r.Context(), req); err != nil {
+	err = apply(r.Context(), req)
+	switch {
+	case f.action == "undo" && errors.Is(err, ErrNothingToUndo):
+		page = pageNothingToUndo
+	case err != nil:
 		h.pageError(w, v, c, f.action, err)
 		return
 	}

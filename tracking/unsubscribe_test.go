@@ -279,3 +279,18 @@ func TestUnsubscribeLinksNeverExpire(t *testing.T) {
 	assert.Equal(t, http.StatusOK, w.Code, "a link signed with the previous key")
 	assert.Equal(t, []string{tracking.ScopeAll}, g.optouts.entries(contactAnna))
 }
+
+// An undo with no unsubscribe to reverse (a repeated click, or a hand-made request) says so
+// instead of claiming the subscription was restored, and changes nothing.
+func TestUndoWithNothingToUndoSaysSo(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	u := path(t, f.recipient(token.LevelIndividual).Unsubscribe())
+	for _, tt := range []struct{ lang, want string }{{"en", "Nothing to undo"}, {"fi", "Ei kumottavaa"}} {
+		w := f.do(http.MethodPost, u, "action=undo&scope=all&lang="+tt.lang, "Content-Type", formType)
+		assert.Equal(t, http.StatusOK, w.Code)
+		assert.Contains(t, w.Body.String(), tt.want)
+		assert.NotContains(t, w.Body.String(), "Subscription restored")
+	}
+	assert.Empty(t, f.optouts.log(), "nothing was undone")
+}

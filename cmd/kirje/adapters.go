@@ -69,10 +69,13 @@ func (o trackingOptouts) Undo(ctx context.Context, r tracking.OptoutRequest) err
 
 // optoutError makes optout's refusal of what a valid token asked (a brand-only opt-out of a
 // campaign that is gone) tracking's ErrNotFound, answered 404: retrying cannot help, unlike the
-// 503 of any other error.
+// 503 of any other error. An undo with nothing to undo keeps its meaning.
 func optoutError(err error) error {
-	if errors.Is(err, optout.ErrInvalid) {
+	switch {
+	case errors.Is(err, optout.ErrInvalid):
 		return fmt.Errorf("%w: %w", tracking.ErrNotFound, err)
+	case errors.Is(err, optout.ErrNothingToUndo):
+		return fmt.Errorf("%w: %w", tracking.ErrNothingToUndo, err)
 	}
 	return err
 }
