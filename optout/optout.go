@@ -171,7 +171,7 @@ func (s *Service) Undo(ctx context.Context, r Request) error {
 		removed, err = s.list.RemoveReason(ctx, tx, t.contact.Email, t.scopeBrand(r.Scope),
 			suppression.ReasonUnsubscribe, r.Actor)
 		if err == nil && len(removed) == 0 {
-			err = ErrNothingToUndo // and the transaction commits nothing
+			err = ErrNothingToUndo // rolled back, having written nothing
 		}
 		if err != nil {
 			return err
