@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/internal/pg"
+	"github.com/kirje/kirje/internal/spreadsheet"
 )
 
 // CSVHeader is the first row of WriteRecipientsCSV.
@@ -58,7 +58,7 @@ func WriteRecipientsCSV(ctx context.Context, db pg.DBTX, id int64, opts Options,
 	)
 	_, err = pgx.ForEachRow(rows, []any{&contactID, &email, &number, &status, &detail, &sent, &opened,
 		&clicked, &unsubscribed, &bounced, &complained}, func() error {
-		return cw.Write([]string{strconv.FormatInt(contactID, 10), cell(email), cell(number), status, cell(detail),
+		return cw.Write([]string{strconv.FormatInt(contactID, 10), spreadsheet.Defuse(email), spreadsheet.Defuse(number), status, spreadsheet.Defuse(detail),
 			stamp(sent), stamp(opened), stamp(clicked), stamp(unsubscribed),
 			strconv.FormatBool(bounced), strconv.FormatBool(complained)})
 	})
@@ -74,13 +74,4 @@ func stamp(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// cell defuses text a spreadsheet would evaluate (=, +, -, @, tab, CR at the start): an SMTP
-// reply or an imported field must not become a formula on the marketer's machine.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/kirje/kirje/internal/spreadsheet"
 )
 
 // exportHeader are Export's columns. Import reads email, domain, sha256, brand_id, reason and
@@ -41,7 +43,8 @@ func (l *List) Export(ctx context.Context, w io.Writer) (int64, error) {
 		if e.BrandID != 0 {
 			rec[4] = strconv.FormatInt(e.BrandID, 10)
 		}
-		rec[5], rec[6], rec[7] = string(e.Reason), e.Source, e.Actor
+		// Source and actor are free text; a spreadsheet must not run them (Import restores them).
+		rec[5], rec[6], rec[7] = string(e.Reason), spreadsheet.Defuse(e.Source), spreadsheet.Defuse(e.Actor)
 		rec[8] = e.CreatedAt.UTC().Format(time.RFC3339)
 		if err := cw.Write(rec); err != nil {
 			return n, fmt.Errorf("suppression: export: %w", err)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/kirje/kirje/internal/spreadsheet"
 )
 
 // csvRows reads an import file: a header row naming at least one of email, domain and sha256
@@ -100,7 +102,7 @@ func (c *csvRows) parse(rec []string) (row, error) {
 		in.Reason = Reason(strings.ToLower(s))
 	}
 	if s := get("source"); s != "" {
-		in.Source = s
+		in.Source = spreadsheet.Restore(s) // as Export defused it
 	}
 	if in.Address == "" && in.Domain == "" && in.AddressHash == nil {
 		return row{}, fmt.Errorf("%w: no email, domain or sha256", ErrInvalid)

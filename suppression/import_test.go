@@ -76,6 +76,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 		{Address: "b@example.fi", Reason: suppression.ReasonBounce, BrandID: brand},
 		{Domain: "c.example", Reason: suppression.ReasonManual},
 		{AddressHash: h[:], Reason: suppression.ReasonErasure},
+		// Free text a spreadsheet would run as a formula is exported inert and imported as it was.
+		{Address: "d@example.fi", Reason: suppression.ReasonManual, Source: `=HYPERLINK("http://evil.example")`},
 	} {
 		src.add(t, in)
 	}
@@ -83,21 +85,22 @@ func TestExportImportRoundTrip(t *testing.T) {
 	var out bytes.Buffer
 	n, err := src.list.Export(src.ctx, &out)
 	require.NoError(t, err)
-	assert.EqualValues(t, 6004, n)
+	assert.EqualValues(t, 6005, n)
 	records, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
 	require.NoError(t, err)
-	require.Len(t, records, 6005, "a header and one row per entry")
+	require.Len(t, records, 6006, "a header and one row per entry")
+	assert.Equal(t, `'=HYPERLINK("http://evil.example")`, records[5][6], "the source cell of d@example.fi")
 
 	dst := setup(t)
 	require.Equal(t, brand, dst.brand(t, "A"), "the same brand ID in the other installation")
 	res, err := dst.list.Import(dst.ctx, bytes.NewReader(out.Bytes()), suppression.ImportOptions{Actor: "migration"})
 	require.NoError(t, err)
-	assert.Equal(t, 6004, res.Added, "%+v", res.Errors)
+	assert.Equal(t, 6005, res.Added, "%+v", res.Errors)
 	assert.Zero(t, res.Rejected)
 
-	want, err := src.list.List(src.ctx, suppression.ListOptions{Limit: 4})
+	want, err := src.list.List(src.ctx, suppression.ListOptions{Limit: 5})
 	require.NoError(t, err)
-	got, err := dst.list.List(dst.ctx, suppression.ListOptions{Limit: 4})
+	got, err := dst.list.List(dst.ctx, suppression.ListOptions{Limit: 5})
 	require.NoError(t, err)
 	for i := range want {
 		assert.Equal(t, want[i].AddressHash, got[i].AddressHash)
