@@ -58,7 +58,8 @@ func WriteRecipientsCSV(ctx context.Context, db pg.DBTX, id int64, opts Options,
 	)
 	_, err = pgx.ForEachRow(rows, []any{&contactID, &email, &number, &status, &detail, &sent, &opened,
 		&clicked, &unsubscribed, &bounced, &complained}, func() error {
-		return cw.Write([]string{strconv.FormatInt(contactID, 10), spreadsheet.Defuse(email), spreadsheet.Defuse(number), status, spreadsheet.Defuse(detail),
+		return cw.Write([]string{strconv.FormatInt(contactID, 10),
+			spreadsheet.Defuse(email), spreadsheet.Defuse(number), status, spreadsheet.Defuse(detail),
 			stamp(sent), stamp(opened), stamp(clicked), stamp(unsubscribed),
 			strconv.FormatBool(bounced), strconv.FormatBool(complained)})
 	})

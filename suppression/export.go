@@ -38,12 +38,13 @@ func (l *List) Export(ctx context.Context, w io.Writer) (int64, error) {
 		if err != nil {
 			return n, fmt.Errorf("suppression: export: %w", err)
 		}
-		rec[0], rec[1], rec[2] = strconv.FormatInt(e.ID, 10), e.Address, e.Domain
+		// An address's local part may start like a formula (-, +, =); source and actor are
+		// free text. A spreadsheet must run none of them; Import restores the email and source.
+		rec[0], rec[1], rec[2] = strconv.FormatInt(e.ID, 10), spreadsheet.Defuse(e.Address), e.Domain
 		rec[3], rec[4] = hex.EncodeToString(e.AddressHash), ""
 		if e.BrandID != 0 {
 			rec[4] = strconv.FormatInt(e.BrandID, 10)
 		}
-		// Source and actor are free text; a spreadsheet must not run them (Import restores them).
 		rec[5], rec[6], rec[7] = string(e.Reason), spreadsheet.Defuse(e.Source), spreadsheet.Defuse(e.Actor)
 		rec[8] = e.CreatedAt.UTC().Format(time.RFC3339)
 		if err := cw.Write(rec); err != nil {

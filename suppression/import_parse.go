@@ -75,7 +75,8 @@ func (c *csvRows) parse(rec []string) (row, error) {
 		}
 		return ""
 	}
-	in := Input{Address: get("email"), Domain: get("domain"), BrandID: c.opts.BrandID,
+	// Email and source come back as Export defused them for spreadsheets.
+	in := Input{Address: spreadsheet.Restore(get("email")), Domain: get("domain"), BrandID: c.opts.BrandID,
 		Reason: c.opts.Reason, Source: c.opts.Source, Actor: c.opts.Actor, HashOnly: c.opts.HashOnly}
 	if s := get("sha256"); s != "" {
 		if in.Domain != "" {
@@ -102,7 +103,7 @@ func (c *csvRows) parse(rec []string) (row, error) {
 		in.Reason = Reason(strings.ToLower(s))
 	}
 	if s := get("source"); s != "" {
-		in.Source = spreadsheet.Restore(s) // as Export defused it
+		in.Source = spreadsheet.Restore(s)
 	}
 	if in.Address == "" && in.Domain == "" && in.AddressHash == nil {
 		return row{}, fmt.Errorf("%w: no email, domain or sha256", ErrInvalid)
