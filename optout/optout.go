@@ -165,7 +165,10 @@ func (s *Service) Undo(ctx context.Context, r Request) error {
 	var removed []suppression.Entry
 	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		t, err := s.target(ctx, tx, r)
-		if err != nil || t.erased {
+		if err == nil && t.erased {
+			err = ErrNothingToUndo // the erasure's entry stays: it is no unsubscribe
+		}
+		if err != nil {
 			return err
 		}
 		removed, err = s.list.RemoveReason(ctx, tx, t.contact.Email, t.scopeBrand(r.Scope),

@@ -112,10 +112,14 @@ func TestUndoRecordsConsentAndLiftsOnlyTheUnsubscribe(t *testing.T) {
 	assert.True(t, b.suppressed(t, brand.ID, bounced.Email))
 }
 
+// An erased person stays suppressed by the erasure's hashed entry: unsubscribing again succeeds,
+// and there is no unsubscribe to undo.
 func TestUnsubscribeOfAnErasedContactSucceeds(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	require.NoError(t, b.svc.Unsubscribe(context.Background(), optout.Request{ContactID: 999999, Source: "one-click"}))
+	req := optout.Request{ContactID: 999999, Source: "one-click"}
+	require.NoError(t, b.svc.Unsubscribe(context.Background(), req))
+	require.ErrorIs(t, b.svc.Undo(context.Background(), req), optout.ErrNothingToUndo)
 }
 
 func TestUnsubscribeRejectsBadRequests(t *testing.T) {

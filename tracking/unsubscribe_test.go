@@ -286,11 +286,15 @@ func TestUndoWithNothingToUndoSaysSo(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	u := path(t, f.recipient(token.LevelIndividual).Unsubscribe())
-	for _, tt := range []struct{ lang, want string }{{"en", "Nothing to undo"}, {"fi", "Ei kumottavaa"}} {
+	for _, tt := range []struct{ lang, title, undone string }{
+		{"en", "Nothing to undo", "Subscription restored"},
+		{"fi", "Ei kumottavaa", "Tilaus palautettu"},
+	} {
 		w := f.do(http.MethodPost, u, "action=undo&scope=all&lang="+tt.lang, "Content-Type", formType)
 		assert.Equal(t, http.StatusOK, w.Code)
-		assert.Contains(t, w.Body.String(), tt.want)
-		assert.NotContains(t, w.Body.String(), "Subscription restored")
+		assert.Contains(t, w.Body.String(), "<title>"+tt.title)
+		assert.Contains(t, w.Body.String(), "<h1>"+tt.title+"</h1>")
+		assert.NotContains(t, w.Body.String(), tt.undone)
 	}
 	assert.Empty(t, f.optouts.log(), "nothing was undone")
 }
