@@ -18,25 +18,38 @@ type Filter func(fromClient bool, chunk []byte) bool
 
 // Start listens on a loopback port and relays every connection it accepts to target, through the
 // Filter newFilter returns for that connection (nil passes everything). It returns the address
-// to connect to; the listener and all connections close when the test ends.
+// to connect to. When the test ends the listener and every connection are closed, and the relays
+// have returned.
 func Start(t testing.TB, target string, newFilter func() Filter) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
+	var (
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	// track keeps c to close at the end, or closes it now if the end has come.
+	track := func(c net.Conn) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, c := range conns {
+		if closed {
 			c.Close()
+			return false
 		}
-	})
+		conns = append(conns, c)
+		return true
+	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			client, err := l.Accept()
 			if err != nil {
+				return
+			}
+			if !track(client) {
 				return
 			}
 			server, err := net.Dial("tcp", target)
@@ -44,14 +57,25 @@ func Start(t testing.TB, target string, newFilter func() Filter) string {
 				client.Close()
 				continue
 			}
-			mu.Lock()
-			conns = append(conns, client, server)
-			mu.Unlock()
+			if !track(server) {
+				return
+			}
 			filter := newFilter()
-			go relay(client, server, true, filter)
-			go relay(server, client, false, filter)
+			wg.Add(2)
+			go func() { defer wg.Done(); relay(client, server, true, filter) }()
+			go func() { defer wg.Done(); relay(server, client, false, filter) }()
 		}
 	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	return l.Addr().String()
 }
 
