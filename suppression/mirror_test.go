@@ -249,3 +249,32 @@ func TestRebuildWaitsForAddInFlight(t *testing.T) {
 	require.NoError(t, <-rebuilt)
 	assert.True(t, b.suppressed(t, 0, "slow@example.fi"))
 }
+
+// The counts can agree while the mirror lacks an entry and holds something else instead (the
+// dangerous way round: a send to that address would pass). Verify looks entries up as well as
+// counting them, and rebuilds.
+func TestVerifyFindsAMissingEntryTheCountsHide(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.add(t, suppression.Input{Address: "stop@example.fi"})
+	b.seed(t, 100) // straight into the table; a table this small is sampled whole
+	_, err := b.list.Rebuild(b.ctx)
+	require.NoError(t, err)
+	stale, err := b.list.Verify(b.ctx)
+	require.NoError(t, err)
+	require.False(t, stale, "mirror and table agree before the mirror is tampered with")
+	set := b.redis.Prefix + "{suppression}:set"
+	removed, err := b.redis.Client.SRem(b.ctx, set, suppression.MirrorMember("stop@example.fi", 0)).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, removed)
+	require.NoError(t, b.redis.Client.SAdd(b.ctx, set, "a member of nothing").Err())
+	require.False(t, b.suppressed(t, 0, "stop@example.fi"), "the mirror lost the entry")
+
+	stale, err = b.list.Verify(b.ctx)
+	require.NoError(t, err)
+	assert.True(t, stale)
+	assert.True(t, b.suppressed(t, 0, "stop@example.fi"), "rebuilt")
+	stale, err = b.list.Verify(b.ctx)
+	require.NoError(t, err)
+	assert.False(t, stale, "a sound mirror is not rebuilt")
+}

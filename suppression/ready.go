@@ -43,11 +43,14 @@ func (l *List) EnsureReady(ctx context.Context) error {
 // Verify compares the mirror with PostgreSQL and rebuilds it when they differ, reporting whether
 // it was stale. A mirror that is not ready counts as stale and is rebuilt through EnsureReady.
 //
-// The cheap comparison (count(*) against SCARD) can differ for a moment while an Add is between
-// its mirror write and its commit, so a difference is confirmed under the exclusive barrier,
-// where no such Add exists, before rebuilding. What remains is real: members of rolled-back or
-// failed transactions (over-suppression), members lost by Redis (under-suppression), or removals
-// the mirror missed.
+// It compares counts (count(*) against SCARD), and when they agree it also looks up a random
+// sample of entries (about verifySample) in the mirror: the counts can agree while the mirror
+// lacks members it should have (under-suppression, the dangerous way) and holds others instead.
+// The counts can differ for a moment while an Add is between its mirror write and its commit,
+// and a sampled entry can be missing for a moment while a Remove is between its commit and its
+// mirror write, so either finding is confirmed under the exclusive barrier, where no Add is in
+// flight, before rebuilding. What remains is real: members of rolled-back or failed transactions
+// (over-suppression), members lost by Redis (under-suppression), or removals the mirror missed.
 func (l *List) Verify(ctx context.Context) (stale bool, err error) {
 	defer l.stats.verifications.Add(1)
 	ready, err := l.isReady(ctx)
@@ -58,18 +61,27 @@ func (l *List) Verify(ctx context.Context) (stale bool, err error) {
 		return true, l.EnsureReady(ctx)
 	}
 	rows, members, err := l.counts(ctx)
-	if err != nil || rows == members {
+	if err != nil {
 		return false, err
 	}
+	var missing []Entry
+	if rows == members {
+		if missing, err = l.missingFromSample(ctx, rows); err != nil || len(missing) == 0 {
+			return false, err
+		}
+	}
 	err = l.barrier(ctx, func(tx pgx.Tx) error {
-		rows, members, err = l.countsIn(ctx, tx)
+		if rows, members, err = l.countsIn(ctx, tx); err != nil || rows != members {
+			return err
+		}
+		missing, err = l.stillMissing(ctx, tx, missing)
 		return err
 	})
-	if err != nil || rows == members {
+	if err != nil || (rows == members && len(missing) == 0) {
 		return false, err
 	}
 	l.log.WarnContext(ctx, "suppression: mirror differs from PostgreSQL, rebuilding",
-		"rows", rows, "members", members)
+		"rows", rows, "members", members, "sampled_entries_missing", len(missing))
 	if _, err := l.Rebuild(ctx); err != nil && !errors.Is(err, ErrRebuildInProgress) {
 		return true, err
 	}
@@ -93,6 +105,73 @@ func (l *List) countsIn(ctx context.Context, tx pgx.Tx) (rows, members int64, er
 		return 0, 0, fmt.Errorf("suppression: verify: %w: %w", ErrUnavailable, err)
 	}
 	return rows, members - 1, nil // less the ready marker
+}
+
+// verifySample is about how many entries Verify looks up in the mirror when the counts agree.
+const verifySample = 256
+
+// sampleSQL takes $1 per cent of the table's pages, at random: SYSTEM sampling reads whole pages,
+// so it costs that fraction of a scan. Verify asks for twice verifySample's worth of rows, as
+// pages are not all full, and keeps at most that many.
+const sampleSQL = `SELECT ` + entryColumns + ` FROM suppressions TABLESAMPLE SYSTEM ($1::float4) LIMIT 512`
+
+// missingFromSample returns the entries of a random sample of the table that the mirror lacks.
+func (l *List) missingFromSample(ctx context.Context, rows int64) ([]Entry, error) {
+	if rows == 0 {
+		return nil, nil
+	}
+	pct := min(100, 2*verifySample*100/float64(rows))
+	r, err := l.pool.Query(ctx, sampleSQL, pct)
+	if err != nil {
+		return nil, fmt.Errorf("suppression: verify: sample: %w", err)
+	}
+	sample, err := pgx.CollectRows(r, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	if err != nil {
+		return nil, fmt.Errorf("suppression: verify: sample: %w", err)
+	}
+	return l.notMirrored(ctx, sample)
+}
+
+// stillMissing returns those of entries that are still in the table and still not mirrored.
+func (l *List) stillMissing(ctx context.Context, tx pgx.Tx, entries []Entry) ([]Entry, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	r, err := tx.Query(ctx, `SELECT `+entryColumns+` FROM suppressions WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("suppression: verify: %w", err)
+	}
+	present, err := pgx.CollectRows(r, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	if err != nil {
+		return nil, fmt.Errorf("suppression: verify: %w", err)
+	}
+	return l.notMirrored(ctx, present)
+}
+
+// notMirrored returns the entries whose members the mirror does not hold.
+func (l *List) notMirrored(ctx context.Context, entries []Entry) ([]Entry, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	members := make([]any, len(entries))
+	for i, e := range entries {
+		members[i] = entryMember(e)
+	}
+	found, err := l.rdb.SMIsMember(ctx, l.keys.set, members...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("suppression: verify: %w: %w", ErrUnavailable, err)
+	}
+	var missing []Entry
+	for i, ok := range found {
+		if !ok {
+			missing = append(missing, entries[i])
+		}
+	}
+	return missing, nil
 }
 
 // Run keeps the mirror ready until ctx ends, for the worker: it runs Verify (which rebuilds an
