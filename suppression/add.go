@@ -101,6 +101,11 @@ func scanEntry(s pgx.Row) (Entry, error) {
 	return e, err
 }
 
+// collectEntries reads every row of rows (entryColumns) and closes it.
+func collectEntries(rows pgx.Rows) ([]Entry, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+}
+
 // entryEvent is the event recording a change to e; Data names the entry.
 func entryEvent(typ events.Type, e Entry, actor string) events.Event {
 	data := map[string]any{"suppression_id": e.ID, "reason": string(e.Reason), "actor": actor}

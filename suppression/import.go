@@ -199,7 +199,7 @@ func (l *List) insertMany(ctx context.Context, tx pgx.Tx, rows []pendingRow) (in
 	if err != nil {
 		return 0, fmt.Errorf("insert: %w", err)
 	}
-	created, err := pgx.CollectRows(res, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	created, err := collectEntries(res)
 	if err != nil {
 		return 0, fmt.Errorf("insert: %w", err)
 	}

@@ -34,7 +34,7 @@ func (l *List) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suppression: list: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	out, err := collectEntries(rows)
 	if err != nil {
 		return nil, fmt.Errorf("suppression: list: %w", err)
 	}
@@ -72,7 +72,7 @@ func (l *List) Find(ctx context.Context, address string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suppression: find: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	out, err := collectEntries(rows)
 	if err != nil {
 		return nil, fmt.Errorf("suppression: find: %w", err)
 	}

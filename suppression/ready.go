@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kirje/kirje/internal/pg"
 )
 
 // EnsureReady returns once the mirror is ready for the Redis process now serving: at once when
@@ -107,29 +109,25 @@ func (l *List) countsIn(ctx context.Context, tx pgx.Tx) (rows, members int64, er
 	return rows, members - 1, nil // less the ready marker
 }
 
-// verifySample is about how many entries Verify looks up in the mirror when the counts agree.
-const verifySample = 256
+// verifySample is about how many entries Verify looks up in the mirror when the counts agree, and
+// the most it looks up. (SYSTEM sampling of verifySample's share of the pages yields about that
+// many rows whether the pages are full or not.)
+const verifySample = 512
 
-// sampleSQL takes $1 per cent of the table's pages, at random: SYSTEM sampling reads whole pages,
-// so it costs that fraction of a scan. Verify asks for twice verifySample's worth of rows, as
-// pages are not all full, and keeps at most that many.
-const sampleSQL = `SELECT ` + entryColumns + ` FROM suppressions TABLESAMPLE SYSTEM ($1::float4) LIMIT 512`
+// sampleSQL takes $1 per cent of the table's pages, at random (SYSTEM sampling reads whole pages,
+// so it costs that fraction of a scan), and at most $2 rows of them.
+const sampleSQL = `SELECT ` + entryColumns + ` FROM suppressions TABLESAMPLE SYSTEM ($1::float4) LIMIT $2`
+
+// entriesByIDSQL reads the entries of the given IDs that are still in the table.
+const entriesByIDSQL = `SELECT ` + entryColumns + ` FROM suppressions WHERE id = ANY($1)`
 
 // missingFromSample returns the entries of a random sample of the table that the mirror lacks.
 func (l *List) missingFromSample(ctx context.Context, rows int64) ([]Entry, error) {
 	if rows == 0 {
 		return nil, nil
 	}
-	pct := min(100, 2*verifySample*100/float64(rows))
-	r, err := l.pool.Query(ctx, sampleSQL, pct)
-	if err != nil {
-		return nil, fmt.Errorf("suppression: verify: sample: %w", err)
-	}
-	sample, err := pgx.CollectRows(r, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
-	if err != nil {
-		return nil, fmt.Errorf("suppression: verify: sample: %w", err)
-	}
-	return l.notMirrored(ctx, sample)
+	pct := min(100, verifySample*100/float64(rows))
+	return l.notMirroredOf(ctx, l.pool, sampleSQL, pct, verifySample)
 }
 
 // stillMissing returns those of entries that are still in the table and still not mirrored.
@@ -141,15 +139,20 @@ func (l *List) stillMissing(ctx context.Context, tx pgx.Tx, entries []Entry) ([]
 	for i, e := range entries {
 		ids[i] = e.ID
 	}
-	r, err := tx.Query(ctx, `SELECT `+entryColumns+` FROM suppressions WHERE id = ANY($1)`, ids)
+	return l.notMirroredOf(ctx, tx, entriesByIDSQL, ids)
+}
+
+// notMirroredOf returns the entries a query (of entryColumns) reads that the mirror lacks.
+func (l *List) notMirroredOf(ctx context.Context, db pg.DBTX, sql string, args ...any) ([]Entry, error) {
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("suppression: verify: %w", err)
 	}
-	present, err := pgx.CollectRows(r, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	entries, err := collectEntries(rows)
 	if err != nil {
 		return nil, fmt.Errorf("suppression: verify: %w", err)
 	}
-	return l.notMirrored(ctx, present)
+	return l.notMirrored(ctx, entries)
 }
 
 // notMirrored returns the entries whose members the mirror does not hold.

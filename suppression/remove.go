@@ -2,7 +2,6 @@ package suppression
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -46,24 +45,19 @@ const (
 )
 
 func (l *List) remove(ctx context.Context, actor, sql string, args ...any) error {
-	var e Entry
+	var removed []Entry
 	err := pg.InTx(ctx, l.pool, func(tx pgx.Tx) error {
 		var err error
-		if e, err = scanEntry(tx.QueryRow(ctx, sql, args...)); err != nil {
-			return err
-		}
-		ev := entryEvent(events.SuppressionRemoved, e, actor)
-		ev.OccurredAt = l.now()
-		_, err = events.Insert(ctx, tx, ev)
+		removed, err = l.deleteIn(ctx, tx, actor, sql, args...)
 		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("suppression: remove: %w", ErrNotFound)
-	}
 	if err != nil {
 		return fmt.Errorf("suppression: remove: %w", err)
 	}
-	l.Forget(ctx, []Entry{e})
+	if len(removed) == 0 {
+		return fmt.Errorf("suppression: remove: %w", ErrNotFound)
+	}
+	l.Forget(ctx, removed)
 	return nil
 }
 
@@ -79,20 +73,32 @@ func (l *List) RemoveReason(ctx context.Context, tx pgx.Tx, address string, bran
 		return nil, fmt.Errorf("suppression: remove: %w", err)
 	}
 	h := Hash(n)
-	rows, err := tx.Query(ctx, deleteByReasonSQL, h[:], brandID, reason)
+	removed, err := l.deleteIn(ctx, tx, actor, deleteByReasonSQL, h[:], brandID, reason)
 	if err != nil {
 		return nil, fmt.Errorf("suppression: remove: %w", err)
 	}
-	removed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
+	return removed, nil
+}
+
+// deleteIn runs a DELETE … RETURNING entryColumns in tx and records a suppression_removed event
+// naming actor for each entry it deleted, which it returns.
+func (l *List) deleteIn(ctx context.Context, tx pgx.Tx, actor, sql string, args ...any) ([]Entry, error) {
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("suppression: remove: %w", err)
+		return nil, err
 	}
-	for _, e := range removed {
-		ev := entryEvent(events.SuppressionRemoved, e, actor)
-		ev.OccurredAt = l.now()
-		if _, err := events.Insert(ctx, tx, ev); err != nil {
-			return nil, fmt.Errorf("suppression: remove: %w", err)
-		}
+	removed, err := collectEntries(rows)
+	if err != nil || len(removed) == 0 {
+		return nil, err
+	}
+	evs := make([]events.Event, len(removed))
+	now := l.now()
+	for i, e := range removed {
+		evs[i] = entryEvent(events.SuppressionRemoved, e, actor)
+		evs[i].OccurredAt = now
+	}
+	if _, err := events.Insert(ctx, tx, evs...); err != nil {
+		return nil, err
 	}
 	return removed, nil
 }
