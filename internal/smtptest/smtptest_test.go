@@ -1,8 +1,7 @@
 package smtptest_test
 
 import (
-	"net"
-	"strconv"
+	"context"
 	"testing"
 	"time"
 
@@ -11,28 +10,25 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/kirje/kirje/internal/smtptest"
+	"github.com/kirje/kirje/mailer/mailertest"
 )
 
+// send sends one message with subject to s, over a plain go-mail client (mailertest.RawSend's).
 func send(t *testing.T, s *smtptest.Sink, subject string) {
 	t.Helper()
-	host, port := splitAddr(t, s.Addr)
-	c, err := mail.NewClient(host, mail.WithPort(port), mail.WithTLSPolicy(mail.NoTLS))
+	_, err := mailertest.RawSend(context.Background(), s.Addr, 1, 1, func(int) (*mail.Msg, error) {
+		m := mail.NewMsg()
+		if err := m.From("a@example.com"); err != nil {
+			return nil, err
+		}
+		if err := m.To("b@example.com"); err != nil {
+			return nil, err
+		}
+		m.Subject(subject)
+		m.SetBodyString(mail.TypeTextPlain, "body of "+subject)
+		return m, nil
+	})
 	require.NoError(t, err)
-	m := mail.NewMsg()
-	require.NoError(t, m.From("a@example.com"))
-	require.NoError(t, m.To("b@example.com"))
-	m.Subject(subject)
-	m.SetBodyString(mail.TypeTextPlain, "body of "+subject)
-	require.NoError(t, c.DialAndSend(m))
-}
-
-func splitAddr(t *testing.T, addr string) (string, int) {
-	t.Helper()
-	host, p, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
-	port, err := strconv.Atoi(p)
-	require.NoError(t, err)
-	return host, port
 }
 
 func TestCountOnlyKeepsTheFirstMessageWhole(t *testing.T) {
