@@ -301,44 +301,48 @@ func TestServerReadTimeoutsThroughTheSweeper(t *testing.T) {
 		assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond)
 		assert.Less(t, took, timeout+readSweepInterval+2*time.Second, "cut off far later than a sweep late")
 	}
-	t.Run("half a request's headers", func(t *testing.T) {
-		t.Parallel()
+	// send writes raw to c, and answer reads the response to it from r.
+	send := func(t *testing.T, c net.Conn, raw string) {
+		t.Helper()
+		_, err := c.Write([]byte(raw))
+		require.NoError(t, err)
+	}
+	answer := func(t *testing.T, r *bufio.Reader) string {
+		t.Helper()
+		resp, err := http.ReadResponse(r, nil)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(body)
+	}
+	dial := func(t *testing.T) net.Conn {
+		t.Helper()
 		c, err := net.Dial("tcp", ln.Addr().String())
 		require.NoError(t, err)
-		defer c.Close()
-		_, err = c.Write([]byte("GET / HTTP/1.1\r\nHost: kir"))
-		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	t.Run("half a request's headers", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t)
+		send(t, c, "GET / HTTP/1.1\r\nHost: kir")
 		closedInTime(t, c)
 	})
 	t.Run("an idle keep-alive connection", func(t *testing.T) {
 		t.Parallel()
-		c, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		defer c.Close()
+		c := dial(t)
 		r := bufio.NewReader(c)
 		for range 3 { // served again and again on the one connection
-			_, err = c.Write([]byte("GET / HTTP/1.1\r\nHost: kirje\r\n\r\n"))
-			require.NoError(t, err)
-			resp, err := http.ReadResponse(r, nil)
-			require.NoError(t, err)
-			body, err := io.ReadAll(resp.Body)
-			require.NoError(t, err)
-			require.Equal(t, "ok", string(body))
+			send(t, c, "GET / HTTP/1.1\r\nHost: kirje\r\n\r\n")
+			require.Equal(t, "ok", answer(t, r))
 		}
 		closedInTime(t, c)
 	})
 	t.Run("a bodyless request answered after both timeouts keeps its context", func(t *testing.T) {
 		t.Parallel()
-		c, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		defer c.Close()
-		_, err = c.Write([]byte("GET /slow HTTP/1.1\r\nHost: kirje\r\n\r\n"))
-		require.NoError(t, err)
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		require.NoError(t, err)
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		assert.Equal(t, "context intact", string(body))
+		c := dial(t)
+		send(t, c, "GET /slow HTTP/1.1\r\nHost: kirje\r\n\r\n")
+		assert.Equal(t, "context intact", answer(t, bufio.NewReader(c)))
 	})
 }
 
