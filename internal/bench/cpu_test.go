@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,7 +61,7 @@ type cpuShare struct {
 // first. A process that started in the window counts whole; one that ended in it is missing, so
 // take both snapshots while the processes of interest run. Kernel workers are summed as
 // "kworker". The kernel counts 100 ticks per second on Linux here (USER_HZ).
-func (s cpuTicks) since(before cpuTicks, d time.Duration) []cpuShare {
+func (s cpuTicks) since(before cpuTicks, d time.Duration) cpuShares {
 	byName := map[string]int64{}
 	for pid, p := range s {
 		used := p.ticks
@@ -75,10 +76,22 @@ func (s cpuTicks) since(before cpuTicks, d time.Duration) []cpuShare {
 			byName[name] += used
 		}
 	}
-	var out []cpuShare
+	var out cpuShares
 	for name, used := range byName {
 		out = append(out, cpuShare{Name: name, Cores: float64(used) / 100 / d.Seconds()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Cores > out[j].Cores })
 	return out
+}
+
+// cpuShares are processes' CPU use, largest first (since).
+type cpuShares []cpuShare
+
+// top lists the n largest, as "name cores, …".
+func (s cpuShares) top(n int) string {
+	parts := make([]string, 0, n)
+	for _, c := range s[:min(len(s), n)] {
+		parts = append(parts, fmt.Sprintf("%s %.2f", c.Name, c.Cores))
+	}
+	return strings.Join(parts, ", ")
 }

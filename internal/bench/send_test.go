@@ -94,7 +94,7 @@ type campaignRun struct {
 	n               int
 	at, first, last time.Time
 	peakRSS         int64
-	cpu             []cpuShare // who used the CPU while the campaign was being sent
+	cpu             cpuShares // who used the CPU while the campaign was being sent
 }
 
 func (r campaignRun) endToEnd() float64           { return float64(r.n) / r.last.Sub(r.at).Seconds() }
@@ -102,11 +102,7 @@ func (r campaignRun) sending() float64            { return float64(r.n) / r.last
 func (r campaignRun) startLatency() time.Duration { return r.first.Sub(r.at) }
 
 func (r campaignRun) String() string {
-	var cpu []string
-	for _, c := range r.cpu[:min(len(r.cpu), 6)] {
-		cpu = append(cpu, fmt.Sprintf("%s %.2f", c.Name, c.Cores))
-	}
-	return fmt.Sprintf("CPU while sending (cores): %s; ", strings.Join(cpu, ", ")) + fmt.Sprintf("%d messages, scheduled → first %v, → last %v (%.0f msgs/s end to end, %.0f msgs/s once sending), worker peak RSS %.0f MB",
+	return fmt.Sprintf("CPU while sending (cores): %s; ", r.cpu.top(6)) + fmt.Sprintf("%d messages, scheduled → first %v, → last %v (%.0f msgs/s end to end, %.0f msgs/s once sending), worker peak RSS %.0f MB",
 		r.n, r.startLatency().Round(time.Millisecond), r.last.Sub(r.at).Round(time.Millisecond), r.endToEnd(), r.sending(), float64(r.peakRSS)/(1<<20))
 }
 

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -56,11 +55,7 @@ func runWrk(b *testing.B, target string, d time.Duration) wrkResult {
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("wrk: %v\n%s", err, out.String())
 	}
-	var parts []string
-	for _, c := range cpu[:min(len(cpu), 5)] {
-		parts = append(parts, fmt.Sprintf("%s %.2f", c.Name, c.Cores))
-	}
-	b.Logf("CPU under load of %s (cores): %s", target, strings.Join(parts, ", "))
+	b.Logf("CPU under load of %s (cores): %s", target, cpu.top(5))
 	s := out.String()
 	var r wrkResult
 	if m := regexp.MustCompile(`(\d+) requests in`).FindStringSubmatch(s); m != nil {
