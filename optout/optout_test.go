@@ -166,9 +166,7 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 	var wg sync.WaitGroup
 	var undone, nothing atomic.Int32
 	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			switch err := b.svc.Undo(ctx, req); {
 			case err == nil:
 				undone.Add(1)
@@ -177,7 +175,7 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 			default:
 				t.Errorf("undo: %v", err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	assert.EqualValues(t, 1, undone.Load())

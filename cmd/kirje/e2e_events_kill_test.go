@@ -155,9 +155,7 @@ func startOpens(t *testing.T, addr string, campaignID int64) *openLoad {
 	sentAt := time.Now().Add(-time.Hour) // long enough ago that nothing looks like a scanner
 	l := &openLoad{acked: map[int64]bool{}, done: make(chan struct{})}
 	for range 6 {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
+		l.wg.Go(func() {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for {
 				select {
@@ -179,7 +177,7 @@ func startOpens(t *testing.T, addr string, campaignID int64) *openLoad {
 					l.mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	t.Cleanup(func() { l.stop() }) // also when a require fails midway
 	return l

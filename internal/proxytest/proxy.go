@@ -41,9 +41,7 @@ func Start(t testing.TB, target string, newFilter func() Filter) string {
 		conns = append(conns, c)
 		return true
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			client, err := l.Accept()
 			if err != nil {
@@ -61,11 +59,10 @@ func Start(t testing.TB, target string, newFilter func() Filter) string {
 				return
 			}
 			filter := newFilter()
-			wg.Add(2)
-			go func() { defer wg.Done(); relay(client, server, true, filter) }()
-			go func() { defer wg.Done(); relay(server, client, false, filter) }()
+			wg.Go(func() { relay(client, server, true, filter) })
+			wg.Go(func() { relay(server, client, false, filter) })
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		l.Close()
 		mu.Lock()
