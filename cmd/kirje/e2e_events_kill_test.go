@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,7 +38,7 @@ func TestKilledProcessesNeitherLoseNorDuplicateEvents(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	addr := freeTCPAddr(t)
+	addr := freeAddr(t)
 	s := newStack(t, smtptest.Options{Discard: true},
 		"KIRJE_HTTP_ADDR="+addr, "KIRJE_PUBLIC_URL=http://"+addr, "KIRJE_TRACKING_RATE=0",
 		"KIRJE_INGEST_CLAIM_IDLE=1s")
@@ -258,16 +257,6 @@ func newStallingProxy(t *testing.T, target string) *stallingProxy {
 }
 
 func (p *stallingProxy) stall() { p.stalled.Store(true) }
-
-// freeTCPAddr returns a loopback address with a port that was free a moment ago.
-func freeTCPAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
 
 // waitHealthy waits until a serve process answers /healthz at addr.
 func waitHealthy(t *testing.T, addr string) {
