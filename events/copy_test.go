@@ -2,11 +2,13 @@ package events
 
 import (
 	"context"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -14,8 +16,8 @@ import (
 	"github.com/kirje/kirje/internal/pgtest"
 )
 
-// TestCopyEventsStoresEveryColumn writes rows through the reused per-row storage of eventRows
-// and reads every column back: each row must keep its own values, and zero values are NULL.
+// TestCopyEventsStoresEveryColumn writes rows in the binary COPY format and reads every column
+// back: each row must keep its own values, and zero values are NULL.
 func TestCopyEventsStoresEveryColumn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -66,34 +68,63 @@ FROM events ORDER BY id`)
 	assert.Equal(t, want, got)
 }
 
-// TestEventRowsEncodeWithoutAllocating guards what eventRows is for: pgx encodes a row of an
-// event without data allocating only for its signals array (and boxing each element), not per
-// column.
-func TestEventRowsEncodeWithoutAllocating(t *testing.T) {
-	evs := []Event{{Type: Open, OccurredAt: time.Now(), CampaignID: 1, ContactID: 2, LinkID: 3, IP: "192.0.2.1",
-		UserAgent: "Mozilla", Signals: []string{"no_ua"}, DedupeKey: "b:1-0"}}
-	oids := [13]uint32{pgtype.TextOID, pgtype.TimestamptzOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.Int8OID,
-		pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID, pgtype.BoolOID, pgtype.TextArrayOID, pgtype.TextOID,
-		pgtype.JSONBOID, pgtype.TextOID}
-	m := pgtype.NewMap()
-	r := &eventRows{evs: evs}
+// TestCopyEventsSpansChunks copies more rows than one chunk of the reader holds, with text that
+// needs care (multi-byte characters, quotes, tabs, backslashes), and reads them all back.
+func TestCopyEventsSpansChunks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	ua := "Mozilla/5.0 \"Säätö\"\t\\ テスト " + strings.Repeat("x", 100)
+	in := make([]Event, 3*copyChunk/100)
+	for i := range in {
+		in[i] = Event{Type: Open, OccurredAt: time.Unix(1_800_000_000+int64(i), 123_000).UTC(), CampaignID: 7,
+			ContactID: int64(i + 1), UserAgent: ua, Signals: []string{"proxy", strconv.Itoa(i)}}
+	}
+	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+		n, err := copyEvents(ctx, tx, in)
+		assert.EqualValues(t, len(in), n)
+		return err
+	}))
+	rows, err := db.Pool.Query(ctx, `SELECT contact_id, occurred_at, user_agent, signals FROM events ORDER BY contact_id`)
+	require.NoError(t, err)
+	i := 0
+	for rows.Next() {
+		var (
+			contact int64
+			at      time.Time
+			gotUA   string
+			signals []string
+		)
+		require.NoError(t, rows.Scan(&contact, &at, &gotUA, &signals))
+		require.Less(t, i, len(in))
+		assert.Equal(t, in[i].ContactID, contact)
+		assert.True(t, in[i].OccurredAt.Equal(at), "row %d: %v, want %v", i, at, in[i].OccurredAt)
+		assert.Equal(t, ua, gotUA)
+		assert.Equal(t, in[i].Signals, signals)
+		i++
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, len(in), i)
+}
+
+// TestCopyEventsRefusesOutOfRangeLink: link_id is an integer column; a link ID beyond it is an
+// error, not a wrapped number.
+func TestCopyEventsRefusesOutOfRangeLink(t *testing.T) {
+	_, err := appendCopyRow(nil, &Event{Type: Click, OccurredAt: time.Now(), LinkID: math.MaxInt32 + 1})
+	require.ErrorContains(t, err, "out of range")
+}
+
+// TestCopyRowEncodesWithoutAllocating guards what appendCopyRow is for: an open or click (no
+// data) is encoded into a buffer with room without a single allocation.
+func TestCopyRowEncodesWithoutAllocating(t *testing.T) {
+	ev := Event{Type: Open, OccurredAt: time.Now(), CampaignID: 1, ContactID: 2, LinkID: 3, IP: "192.0.2.1",
+		UserAgent: "Mozilla", Signals: []string{"no_ua"}, DedupeKey: "b:1-0"}
 	buf := make([]byte, 0, 1024)
 	allocs := testing.AllocsPerRun(100, func() {
-		r.i = 0
-		for r.Next() {
-			vals, err := r.Values()
-			require.NoError(t, err)
-			buf = buf[:0]
-			for i, v := range vals {
-				enc, err := m.Encode(oids[i], pgtype.BinaryFormatCode, v, buf)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if enc != nil { // nil is NULL, as CopyFrom treats it
-					buf = enc
-				}
-			}
+		var err error
+		if buf, err = appendCopyRow(buf[:0], &ev); err != nil {
+			t.Fatal(err)
 		}
 	})
-	assert.LessOrEqual(t, allocs, float64(1+len(evs[0].Signals)))
+	assert.Zero(t, allocs)
 }
