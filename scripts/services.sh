@@ -12,8 +12,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dev="$root/.dev"
-pg_port=${KIRJE_DEV_PG_PORT:-55432}
-redis_port=${KIRJE_DEV_REDIS_PORT:-56379}
+# The default ports lie below Linux's ephemeral range (32768–60999), from which outgoing
+# connections take their local ports: a port in that range can be held by one of them at the
+# moment a server binds it.
+pg_port=${KIRJE_DEV_PG_PORT:-25432}
+redis_port=${KIRJE_DEV_REDIS_PORT:-25379}
 smtp_port=${KIRJE_DEV_SMTP_PORT:-1025}
 ui_port=${KIRJE_DEV_MAILPIT_UI_PORT:-8025}
 pg_url="postgres://kirje@127.0.0.1:${pg_port}/kirje?sslmode=disable"
@@ -64,6 +67,11 @@ start_postgres() {
 		run_pg "$bin/initdb" -D "$data" -U kirje --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 	fi
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$data"
+	if run_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		# Started earlier on another port (KIRJE_DEV_PG_PORT changed, or an older default).
+		log "the cluster in $data runs on another port; restarting it on :$pg_port"
+		run_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+	fi
 	log "starting PostgreSQL on :$pg_port"
 	run_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
 		-o "-p $pg_port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${KIRJE_DEV_PG_FSYNC:-on} -c shared_buffers=256MB" \
@@ -74,17 +82,31 @@ start_postgres() {
 		"$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U kirje kirje
 }
 
+# wait_redis waits (up to 30 s) for PONG: while it loads its append-only file, Redis answers
+# LOADING, and redis-cli exits 0 all the same.
+wait_redis() {
+	for _ in $(seq 300); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && return; sleep 0.1; done
+}
+
 start_redis() {
 	if [ -n "${KIRJE_REDIS_URL:-}" ]; then log "using KIRJE_REDIS_URL"; return; fi
 	command -v redis-server >/dev/null || apt_install redis-server
-	if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then log "Redis already up on :$redis_port"; return; fi
+	if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then log "Redis already up on :$redis_port"; wait_redis; return; fi
+	local old
+	old=$(cat "$dev/redis.started" 2>/dev/null || true)
+	if [ -n "$old" ] && [ "$old" != "$redis_port" ] && redis-cli -p "$old" ping >/dev/null 2>&1; then
+		# Ours, on another port: two servers must not share the append-only file.
+		log "the Redis of $dev/redis runs on :$old; moving it to :$redis_port"
+		redis-cli -p "$old" shutdown >/dev/null 2>&1 || true
+		for _ in $(seq 50); do redis-cli -p "$old" ping >/dev/null 2>&1 || break; sleep 0.1; done
+	fi
 	mkdir -p "$dev/redis"
 	log "starting Redis on :$redis_port"
 	# appendonly keeps queued tasks across a Redis restart, as production should.
 	redis-server --port "$redis_port" --bind 127.0.0.1 --daemonize yes --dir "$dev/redis" \
 		--pidfile "$dev/redis/redis.pid" --logfile "$dev/redis/redis.log" \
 		--appendonly yes --appendfsync everysec --save "" >/dev/null
-	for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+	wait_redis
 	echo "$redis_port" >"$dev/redis.started" # down stops this port, whatever its environment says
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultURL is the database the local services script starts.
-const DefaultURL = "postgres://kirje@127.0.0.1:55432/kirje?sslmode=disable"
+const DefaultURL = "postgres://kirje@127.0.0.1:25432/kirje?sslmode=disable"
 
 // BaseURL returns KIRJE_DATABASE_URL, or DefaultURL when it is unset.
 func BaseURL() string {

@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultURL is the Redis the local services script starts.
-const DefaultURL = "redis://127.0.0.1:56379/0"
+const DefaultURL = "redis://127.0.0.1:25379/0"
 
 // URL returns KIRJE_REDIS_URL, or DefaultURL when it is unset.
 func URL() string {
