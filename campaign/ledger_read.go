@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -90,17 +91,29 @@ func LedgerCounts(ctx context.Context, db pg.DBTX, campaignID int64) (Counts, er
 	return c, nil
 }
 
+// hasOpenSQL finds the first open row in batch order. It is not written as EXISTS: with
+// statistics from when every row was pending, the planner expects an open row near the start of
+// the table and answers EXISTS with a sequential scan, which then walks past every row sent so
+// far, once per batch, so the check grows with the campaign. In batch order, walking the partial
+// index send_ledger_open_idx is the only plan that does not read the whole ledger, whatever the
+// statistics say.
 const hasOpenSQL = `
-SELECT EXISTS (SELECT 1 FROM send_ledger WHERE campaign_id = $1 AND status IN ('pending', 'sending'))`
+SELECT batch FROM send_ledger
+WHERE campaign_id = $1 AND status IN ('pending', 'sending')
+ORDER BY batch
+LIMIT 1`
 
 // HasOpen reports whether a campaign has pending or sending rows. It reads one entry of the
 // partial index send_ledger_open_idx.
 func HasOpen(ctx context.Context, db pg.DBTX, campaignID int64) (bool, error) {
-	var open bool
-	if err := db.QueryRow(ctx, hasOpenSQL, campaignID).Scan(&open); err != nil {
+	var batch int
+	switch err := db.QueryRow(ctx, hasOpenSQL, campaignID).Scan(&batch); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("campaign: has open %d: %w", campaignID, err)
 	}
-	return open, nil
+	return true, nil
 }
 
 // nextDueSQL is when a batch's open rows can next be claimed: a pending row's not_before (now

@@ -9,12 +9,13 @@ import (
 )
 
 // markDoneSQL finishes a running campaign only when its ledger has no open row. Rows never go from
-// a final status back to open, so once the NOT EXISTS holds it stays true; the partial index
-// send_ledger_open_idx answers it without touching finished rows.
+// a final status back to open, so once the NOT EXISTS holds it stays true. The open row is looked
+// for as hasOpenSQL does, in batch order, so that the partial index send_ledger_open_idx answers
+// without touching finished rows whatever the statistics say.
 const markDoneSQL = `
 UPDATE campaigns SET status = 'done', finished_at = now(), updated_at = now()
 WHERE id = $1 AND status = 'running'
-  AND NOT EXISTS (SELECT 1 FROM send_ledger l WHERE l.campaign_id = $1 AND l.status IN ('pending', 'sending'))
+  AND NOT EXISTS (SELECT 1 FROM (` + hasOpenSQL + `) AS open_row)
 RETURNING ` + campaignCols
 
 // MarkDone finishes a running campaign whose ledger rows all have their outcome, and sets
