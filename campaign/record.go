@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/kirje/kirje/internal/pg"
@@ -46,15 +47,24 @@ SET status = o.status,
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bool[])
      AS o (contact_id, status, message_id, detail, not_before, unattempted)
 WHERE l.campaign_id = $1 AND l.contact_id = ANY($2) AND l.contact_id = o.contact_id
-  AND (l.status || '') = 'sending'`
+  AND (l.status || '') = 'sending'
+RETURNING l.contact_id`
 
 // Record stores outcomes of claimed rows in one statement and returns how many rows it changed.
 // A row that is no longer 'sending' (recorded before, released, or the campaign's ledger row is
 // gone) is skipped, so fewer than len(outcomes) means some outcomes were already known. Run it in
 // the transaction that records the matching events.
 func Record(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcome) (int64, error) {
+	changed, err := RecordChanged(ctx, db, campaignID, outcomes)
+	return int64(len(changed)), err
+}
+
+// RecordChanged is Record, returning the contacts whose rows it changed: the outcomes that were
+// not known before. Events that report outcomes should be written for these only, so that an
+// outcome recorded twice (a commit retried after its acknowledgement was lost) is reported once.
+func RecordChanged(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcome) ([]int64, error) {
 	if len(outcomes) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	n := len(outcomes)
 	ids, statuses, msgIDs, details := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
@@ -65,19 +75,23 @@ func Record(ctx context.Context, db pg.DBTX, campaignID int64, outcomes []Outcom
 		switch o.Status {
 		case SendSent, SendDropped, SendBounced, SendFailed, SendPending:
 		default:
-			return 0, fmt.Errorf("campaign: record %d: contact %d: status %q is not an outcome", campaignID, o.ContactID, o.Status)
+			return nil, fmt.Errorf("campaign: record %d: contact %d: status %q is not an outcome", campaignID, o.ContactID, o.Status)
 		}
 		if seen[o.ContactID] {
-			return 0, fmt.Errorf("campaign: record %d: contact %d appears twice", campaignID, o.ContactID)
+			return nil, fmt.Errorf("campaign: record %d: contact %d appears twice", campaignID, o.ContactID)
 		}
 		seen[o.ContactID] = true
 		ids[i], statuses[i], msgIDs[i], details[i] = o.ContactID, string(o.Status), o.MessageID, o.Detail
 		notBefore[i] = pgtype.Timestamptz{Time: o.NotBefore, Valid: !o.NotBefore.IsZero()}
 		unattempted[i] = o.Unattempted
 	}
-	tag, err := db.Exec(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore, unattempted)
+	rows, err := db.Query(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore, unattempted)
 	if err != nil {
-		return 0, fmt.Errorf("campaign: record %d: %w", campaignID, err)
+		return nil, fmt.Errorf("campaign: record %d: %w", campaignID, err)
 	}
-	return tag.RowsAffected(), nil
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("campaign: record %d: %w", campaignID, err)
+	}
+	return changed, nil
 }

@@ -42,6 +42,26 @@ func storedKeys(ctx context.Context, tx pgx.Tx, keys []string) (map[string]bool,
 	return stored, nil
 }
 
+// Copy writes events in tx with COPY: for many events at once, the cheapest way in (the worker's
+// sent and dropped events). It has no conflict handling, so it refuses events with a DedupeKey
+// (use Insert for those: it skips keys stored already). Events without OccurredAt get the current
+// time. It returns how many rows were written.
+func Copy(ctx context.Context, tx pgx.Tx, evs []Event) (int64, error) {
+	now := time.Now()
+	for i := range evs {
+		e := &evs[i]
+		switch {
+		case e.Type == "":
+			return 0, fmt.Errorf("events: copy: event %d has no type", i)
+		case e.DedupeKey != "":
+			return 0, fmt.Errorf("events: copy: event %d has a dedupe key; use Insert", i)
+		case e.OccurredAt.IsZero():
+			e.OccurredAt = now
+		}
+	}
+	return copyEvents(ctx, tx, evs)
+}
+
 // copyEvents writes evs into events with COPY and no conflict handling: a stored dedupe key
 // fails the whole COPY. The caller has ruled that out (the Ingester checks each entry's key
 // first; a concurrent writer of the same entry makes one of the two transactions fail and retry).

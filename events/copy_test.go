@@ -128,3 +128,41 @@ func TestCopyRowEncodesWithoutAllocating(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// Copy checks what COPY cannot: a type on every event and no dedupe key (COPY has no conflict
+// handling); a missing time is filled in. A refused slice writes nothing.
+func TestCopy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	tests := []struct {
+		name    string
+		evs     []Event
+		wantErr string
+	}{
+		{"no type", []Event{{Type: Sent, CampaignID: 1}, {CampaignID: 1}}, "event 1 has no type"},
+		{"dedupe key", []Event{{Type: Sent, CampaignID: 1, DedupeKey: "k"}}, "use Insert"},
+		{"no time", []Event{{Type: Sent, CampaignID: 2}, {Type: Dropped, CampaignID: 2, Reason: "suppressed"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n int64
+			err := pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+				var err error
+				n, err = Copy(ctx, tx, tt.evs)
+				return err
+			})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.EqualValues(t, len(tt.evs), n)
+		})
+	}
+	var stored, timed int
+	require.NoError(t, db.Pool.QueryRow(ctx,
+		`SELECT count(*), count(*) FILTER (WHERE occurred_at > now() - interval '1 minute') FROM events`).Scan(&stored, &timed))
+	assert.Equal(t, 2, stored, "only the accepted slice is stored")
+	assert.Equal(t, 2, timed, "events without a time get the current one")
+}

@@ -143,21 +143,33 @@ func (w *ledgerWriter) commit(batch []outcome) error {
 	return err
 }
 
+// writeOutcomes records a group's outcomes and the events that report them. An outcome the ledger
+// knew already (a group committed again after its commit's acknowledgement was lost) changes no
+// row, and its event is left out: each recorded outcome is reported once.
 func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 	byCampaign := map[int64][]campaign.Outcome{}
-	var evs []events.Event
 	for _, o := range batch {
 		byCampaign[o.campaignID] = append(byCampaign[o.campaignID], o.result)
-		if o.event != nil {
+	}
+	changed := make(map[[2]int64]bool, len(batch))
+	for id, outs := range byCampaign {
+		contacts, err := campaign.RecordChanged(ctx, tx, id, outs)
+		if err != nil {
+			return fmt.Errorf("record outcomes of campaign %d: %w", id, err)
+		}
+		for _, c := range contacts {
+			changed[[2]int64{id, c}] = true
+		}
+	}
+	var evs []events.Event
+	for _, o := range batch {
+		if o.event != nil && changed[[2]int64{o.campaignID, o.result.ContactID}] {
 			evs = append(evs, *o.event)
 		}
 	}
-	for id, outs := range byCampaign {
-		if _, err := campaign.Record(ctx, tx, id, outs); err != nil {
-			return fmt.Errorf("record outcomes of campaign %d: %w", id, err)
-		}
-	}
-	if _, err := events.Insert(ctx, tx, evs...); err != nil {
+	// The worker's events carry no dedupe key: the ledger rows updated above are what keeps an
+	// outcome from being reported twice.
+	if _, err := events.Copy(ctx, tx, evs); err != nil {
 		return err
 	}
 	return nil
