@@ -129,6 +129,14 @@ func (f *Folder) foldBatch(ctx context.Context) (events, contacts int64, err err
 // batch, and none sees another's writes, so each part reads `relevant`, never the tables it
 // changes. Opens and clicks by machines are not counted; events of contacts that no longer exist
 // are passed over (the join with contacts), since the rollups reference contacts.
+//
+// Window counts are kept current where that is a sum: a row whose counts are as of today ($4's
+// UTC day) gets the batch's events that fall in its windows added; a parked row (all zero) gets
+// them as its counts; a new row gets them too, since a contact's day buckets are only ever written
+// here beside its rollup row (and both go with the contact). Only a row as of an earlier day is
+// marked stale for the window pass, which must then recompute it from the day buckets. A large
+// send, whose every contact gets a 'sent' event, so costs the window pass nothing for contacts
+// folded earlier the same day or never before.
 const foldSQL = `
 WITH batch AS MATERIALIZED (
     SELECT tx, id, type, occurred_at, contact_id, machine
@@ -159,6 +167,17 @@ WITH batch AS MATERIALIZED (
     FROM relevant
     WHERE type <> 'unsubscribe'
     GROUP BY 1, 2
+), per_window AS (
+    SELECT contact_id,
+           sum(sends)  FILTER (WHERE day > ($4::timestamptz AT TIME ZONE 'UTC')::date - 30)::integer AS sends_30d,
+           sum(sends)::integer                                                                   AS sends_90d,
+           sum(opens)  FILTER (WHERE day > ($4::timestamptz AT TIME ZONE 'UTC')::date - 30)::integer AS opens_30d,
+           sum(opens)::integer                                                                   AS opens_90d,
+           sum(clicks) FILTER (WHERE day > ($4::timestamptz AT TIME ZONE 'UTC')::date - 30)::integer AS clicks_30d,
+           sum(clicks)::integer                                                                  AS clicks_90d
+    FROM per_day
+    WHERE day > ($4::timestamptz AT TIME ZONE 'UTC')::date - 90
+    GROUP BY contact_id
 ), days AS (
     INSERT INTO contact_engagement_days AS d (contact_id, day, sends, opens, clicks)
     SELECT contact_id, day, sends, opens, clicks FROM per_day
@@ -166,15 +185,32 @@ WITH batch AS MATERIALIZED (
        SET sends = d.sends + excluded.sends, opens = d.opens + excluded.opens, clicks = d.clicks + excluded.clicks
 ), rollup AS (
     INSERT INTO contact_engagement AS ce (contact_id, last_sent_at, last_open_at, last_click_at,
-                                          last_unsubscribe_at, windows_day, score, score_at, updated_at)
-    SELECT contact_id, last_sent, last_open, last_click, last_unsubscribe, NULL, score, $4, $4
-    FROM per_contact
+                                          last_unsubscribe_at, sends_30d, sends_90d, opens_30d, opens_90d,
+                                          clicks_30d, clicks_90d, windows_day, score, score_at, updated_at)
+    SELECT p.contact_id, p.last_sent, p.last_open, p.last_click, p.last_unsubscribe,
+           coalesce(w.sends_30d, 0), coalesce(w.sends_90d, 0), coalesce(w.opens_30d, 0),
+           coalesce(w.opens_90d, 0), coalesce(w.clicks_30d, 0), coalesce(w.clicks_90d, 0),
+           ($4::timestamptz AT TIME ZONE 'UTC')::date, p.score, $4, $4
+    FROM per_contact p LEFT JOIN per_window w ON w.contact_id = p.contact_id
     ON CONFLICT (contact_id) DO UPDATE SET
         last_sent_at        = greatest(ce.last_sent_at, excluded.last_sent_at),
         last_open_at        = greatest(ce.last_open_at, excluded.last_open_at),
         last_click_at       = greatest(ce.last_click_at, excluded.last_click_at),
         last_unsubscribe_at = greatest(ce.last_unsubscribe_at, excluded.last_unsubscribe_at),
-        windows_day         = NULL, -- stale: recomputed by the window pass
+        sends_30d           = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.sends_30d + excluded.sends_30d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.sends_30d ELSE ce.sends_30d END,
+        sends_90d           = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.sends_90d + excluded.sends_90d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.sends_90d ELSE ce.sends_90d END,
+        opens_30d           = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.opens_30d + excluded.opens_30d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.opens_30d ELSE ce.opens_30d END,
+        opens_90d           = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.opens_90d + excluded.opens_90d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.opens_90d ELSE ce.opens_90d END,
+        clicks_30d          = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.clicks_30d + excluded.clicks_30d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.clicks_30d ELSE ce.clicks_30d END,
+        clicks_90d          = CASE WHEN ce.windows_day = excluded.windows_day THEN ce.clicks_90d + excluded.clicks_90d
+                                   WHEN ce.windows_day = 'infinity' THEN excluded.clicks_90d ELSE ce.clicks_90d END,
+        windows_day         = CASE WHEN ce.windows_day IN (excluded.windows_day, 'infinity') THEN excluded.windows_day
+                                   END, -- else stale: recomputed by the window pass
         score               = engagement_score(ce.score, ce.score_at, excluded.score_at) + excluded.score,
         score_at            = greatest(ce.score_at, excluded.score_at),
         updated_at          = excluded.updated_at

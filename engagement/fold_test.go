@@ -2,7 +2,9 @@ package engagement_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -209,4 +211,54 @@ FROM contact_engagement WHERE contact_id = $1`, id, when).Scan(&e.LastSentAt, &e
 
 func counts(e engagement.Engagement) [6]int64 {
 	return [6]int64{e.Sends30d, e.Sends90d, e.Opens30d, e.Opens90d, e.Clicks30d, e.Clicks90d}
+}
+
+// The window counts the fold keeps current (adding to rows as of today, filling new and parked
+// rows, leaving rows of an earlier day to the window pass) must equal the counts summed from the
+// day buckets: after folds on one day, on a later day, after parking, and whatever the batch size.
+func TestFoldKeepsWindowsEqualToTheDayBuckets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	rng := rand.New(rand.NewPCG(26, 11))
+	var contacts []int64
+	for i := range 12 {
+		contacts = append(contacts, fixture.Contact(t, db.Pool, fmt.Sprintf("c%d@windows.example", i), "Buyer").ID)
+	}
+	types := []events.Type{events.Sent, events.Open, events.Open, events.Click, events.Unsubscribe, events.Dropped}
+	// write stores n random events of the given contacts on days from … to, and returns n.
+	write := func(n, from, to int, who []int64) int64 {
+		evs := make([]events.Event, n)
+		for i := range evs {
+			evs[i] = events.Event{Type: types[rng.IntN(len(types))], CampaignID: 1, ContactID: who[rng.IntN(len(who))],
+				OccurredAt: at(from+rng.IntN(to-from+1), fmt.Sprintf("%dm", rng.IntN(24*60))), Machine: rng.IntN(5) == 0}
+		}
+		_, err := events.Insert(ctx, db.Pool, evs...)
+		require.NoError(t, err)
+		return int64(n)
+	}
+	clk := &clock{t: at(100, "1h")}
+	f := engagement.NewFolder(db.Pool, engagement.FolderConfig{Batch: 7, WindowChunk: 5, Now: clk.Now})
+	check := func(step string) {
+		t.Helper()
+		for _, id := range contacts {
+			assert.Equal(t, get(t, db, id, clk.Now()), stored(t, db, id, clk.Now()), "%s: contact %d", step, id)
+		}
+	}
+
+	runUntil(t, f, write(200, 0, 100, contacts))
+	check("first fold")
+	runUntil(t, f, write(100, 60, 100, contacts))
+	check("the same day again: counts added to")
+	clk.Add(24 * time.Hour)
+	runUntil(t, f, write(50, 95, 101, contacts[:6]))
+	check("the next day: touched rows recomputed, the others swept")
+	clk.Add(200 * 24 * time.Hour)
+	runUntil(t, f, 0)
+	check("all parked")
+	var parked int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM contact_engagement WHERE windows_day = 'infinity'`).Scan(&parked))
+	assert.Equal(t, len(contacts), parked)
+	runUntil(t, f, write(30, 290, 301, contacts[:4]))
+	check("parked rows woken")
 }
