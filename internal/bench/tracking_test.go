@@ -181,7 +181,8 @@ func freeAddr(b *testing.B) string {
 // BenchmarkTracking loads the open pixel and a tracked click of a real `kirje serve` with wrk
 // and, in the same run, a bare net/http handler serving the same GIF, before and after each of
 // them, in three rounds. Every acknowledged event must be in PostgreSQL afterwards (counted once
-// the worker's ingester has caught up). Targets: opens ≥ 0.6× bare, clicks ≥ 0.5× bare, p99 ≤ 2× bare's p99.
+// the worker's ingester has caught up). Targets: opens ≥ 0.6× bare, clicks ≥ 0.5× bare, p99 ≤ 2×
+// bare's p99.
 func BenchmarkTracking(b *testing.B) {
 	const (
 		secret = "bench-secret-0123456789abcdef01234567"
@@ -233,17 +234,17 @@ func BenchmarkTracking(b *testing.B) {
 		targets := map[string]string{"open": urls.Open(), "click": urls.Click(links[len(links)-1])}
 		bares := []wrkResult{runWrk(b, bareURL, d, true)}
 		var (
-			phases       []phase
-			acked        = map[string]int64{}
-			stored       = map[string]int64{}
-			caughtUpOnce = true
+			phases   []phase
+			acked    = map[string]int64{}
+			stored   = map[string]int64{}
+			caughtUp = true
 		)
 		for round := range rounds {
 			for _, kind := range []string{"open", "click"} {
 				r := runWrk(b, targets[kind], d, round == 0)
 				acked[kind] += r.requests - r.non2xx3xx
 				stored["open"], stored["click"] = waitEvents(b, db, c.ID, acked["open"], acked["click"])
-				caughtUpOnce = caughtUpOnce && stored[kind] >= acked[kind]
+				caughtUp = caughtUp && stored[kind] >= acked[kind]
 				bares = append(bares, runWrk(b, bareURL, d, round == 0))
 				phases = append(phases, phase{kind: kind, kirje: r, bare: meanWrk(bares[len(bares)-2:]...)})
 			}
@@ -264,7 +265,7 @@ func BenchmarkTracking(b *testing.B) {
 			b.Logf("%s: %.0f req/s, %.3f× bare (rounds: %s); p99 %.2f× bare's (worst round %.2f×); %d acknowledged, %d in PostgreSQL",
 				sum.kind, sum.perSecond, sum.ratio, sum.rounds, sum.p99Ratio, sum.worstP99Ratio, sum.acknowledged, stored[sum.kind])
 		}
-		if !caughtUpOnce {
+		if !caughtUp {
 			b.Logf("the ingester had not stored every acknowledged event within 10 s of a phase's end; the bare run after it shared the machine with ingestion")
 		}
 		gotOpens, gotClicks := stored["open"], stored["click"]
