@@ -14,11 +14,12 @@
 // # Windows that stay right as time passes
 //
 // Daily counts per contact live in contact_engagement_days. The 30- and 90-day counts in
-// contact_engagement are sums over them as of a UTC day (windows_day): rows touched by a batch are
-// marked stale and recomputed right after it, and every run also recomputes the rows whose day
-// has passed (a daily sweep through an index on windows_day). Rows whose counts are all zero are
-// parked ('infinity') until new events touch them, so the sweep only visits recently active
-// contacts. Day buckets older than 90 days are pruned as rows are recomputed. So stored counts
+// contact_engagement are sums over them as of a UTC day (windows_day). A batch adds its events to
+// the counts of rows already as of today, and gives new and parked rows their counts outright;
+// rows of an earlier day that it touches are marked stale and recomputed right after it, and every
+// run also recomputes the rows whose day has passed (a daily sweep through an index on
+// windows_day). Rows whose counts are all zero are parked ('infinity') until new events touch
+// them, so the sweep only visits recently active contacts. Day buckets older than 90 days are pruned as rows are recomputed. So stored counts
 // are exact as of the last run (the worker runs one a minute); Get computes them from the day
 // buckets at read time.
 //
