@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,19 +45,21 @@ func storedKeys(ctx context.Context, tx pgx.Tx, keys []string) (map[string]bool,
 
 // Copy writes events in tx with COPY: for many events at once, the cheapest way in (the worker's
 // sent and dropped events). It has no conflict handling, so it refuses events with a DedupeKey
-// (use Insert for those: it skips keys stored already). Events without OccurredAt get the current
-// time. It returns how many rows were written.
+// (use Insert for those: it skips keys stored already). Events without OccurredAt are stored with
+// the current time; evs itself is not changed. It returns how many rows were written.
 func Copy(ctx context.Context, tx pgx.Tx, evs []Event) (int64, error) {
-	now := time.Now()
+	cloned := false
 	for i := range evs {
-		e := &evs[i]
 		switch {
-		case e.Type == "":
+		case evs[i].Type == "":
 			return 0, fmt.Errorf("events: copy: event %d has no type", i)
-		case e.DedupeKey != "":
+		case evs[i].DedupeKey != "":
 			return 0, fmt.Errorf("events: copy: event %d has a dedupe key; use Insert", i)
-		case e.OccurredAt.IsZero():
-			e.OccurredAt = now
+		case evs[i].OccurredAt.IsZero():
+			if !cloned {
+				evs, cloned = slices.Clone(evs), true
+			}
+			evs[i].OccurredAt = time.Now()
 		}
 	}
 	return copyEvents(ctx, tx, evs)

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,11 +148,13 @@ func TestCopy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n int64
+			given := slices.Clone(tt.evs)
 			err := pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
 				var err error
 				n, err = Copy(ctx, tx, tt.evs)
 				return err
 			})
+			assert.Equal(t, given, tt.evs, "the caller's events are not changed")
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
