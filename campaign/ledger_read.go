@@ -136,3 +136,28 @@ func NextDue(ctx context.Context, db pg.DBTX, campaignID int64, batch int) (time
 	}
 	return *t, true, nil
 }
+
+// messageIDsSQL reads the Message-IDs recorded for some of a campaign's rows.
+const messageIDsSQL = `
+SELECT contact_id, coalesce(message_id, '') FROM send_ledger
+WHERE campaign_id = $1 AND contact_id = ANY($2)`
+
+// MessageIDs returns the Message-ID recorded for each of contacts' rows in a campaign ("" when
+// none was; rows that do not exist are left out).
+func MessageIDs(ctx context.Context, db pg.DBTX, campaignID int64, contacts []int64) (map[int64]string, error) {
+	rows, err := db.Query(ctx, messageIDsSQL, campaignID, contacts)
+	if err != nil {
+		return nil, fmt.Errorf("campaign: message IDs of %d: %w", campaignID, err)
+	}
+	ids := make(map[int64]string, len(contacts))
+	var contact int64
+	var id string
+	_, err = pgx.ForEachRow(rows, []any{&contact, &id}, func() error {
+		ids[contact] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("campaign: message IDs of %d: %w", campaignID, err)
+	}
+	return ids, nil
+}

@@ -143,9 +143,11 @@ func (w *ledgerWriter) commit(batch []outcome) error {
 	return err
 }
 
-// writeOutcomes records a group's outcomes and the events that report them. An outcome the ledger
-// knew already (a group committed again after its commit's acknowledgement was lost) changes no
-// row, and its event is left out: each recorded outcome is reported once.
+// writeOutcomes records a group's outcomes and the events that report them. An outcome whose
+// ledger row it does not change was known already: either the same outcome (a group committed
+// again after its commit's acknowledgement was lost), whose event is left out so that it is
+// reported once, or a second message to the row (its first worker stalled past the lease, and
+// the row was claimed and sent again), whose event is written: that message went out too.
 func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 	byCampaign := map[int64][]campaign.Outcome{}
 	for _, o := range batch {
@@ -161,9 +163,17 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 			changed[[2]int64{id, c}] = true
 		}
 	}
+	known, err := knownSends(ctx, tx, batch, changed)
+	if err != nil {
+		return err
+	}
 	var evs []events.Event
 	for _, o := range batch {
-		if o.event != nil && changed[[2]int64{o.campaignID, o.result.ContactID}] {
+		key := [2]int64{o.campaignID, o.result.ContactID}
+		if o.event == nil {
+			continue
+		}
+		if changed[key] || (o.result.MessageID != "" && known[key] != o.result.MessageID) {
 			evs = append(evs, *o.event)
 		}
 	}
@@ -173,4 +183,26 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 		return err
 	}
 	return nil
+}
+
+// knownSends returns the Message-IDs the ledger holds for the sent outcomes of batch whose rows
+// were not changed: none, but for a group committed again or a row sent twice.
+func knownSends(ctx context.Context, tx pgx.Tx, batch []outcome, changed map[[2]int64]bool) (map[[2]int64]string, error) {
+	unchanged := map[int64][]int64{}
+	for _, o := range batch {
+		if o.result.MessageID != "" && !changed[[2]int64{o.campaignID, o.result.ContactID}] {
+			unchanged[o.campaignID] = append(unchanged[o.campaignID], o.result.ContactID)
+		}
+	}
+	known := map[[2]int64]string{}
+	for id, contacts := range unchanged {
+		ids, err := campaign.MessageIDs(ctx, tx, id, contacts)
+		if err != nil {
+			return nil, err
+		}
+		for c, m := range ids {
+			known[[2]int64{id, c}] = m
+		}
+	}
+	return known, nil
 }
