@@ -67,10 +67,20 @@ start_postgres() {
 		run_pg "$bin/initdb" -D "$data" -U kirje --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 	fi
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$data"
+	local pid port
 	if run_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		# Started earlier on another port (KIRJE_DEV_PG_PORT changed, or an older default).
-		log "the cluster in $data runs on another port; restarting it on :$pg_port"
-		run_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+		# postmaster.pid: the PID on line 1, the port on line 4.
+		pid=$(sed -n 1p "$data/postmaster.pid") port=$(sed -n 4p "$data/postmaster.pid")
+		if [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = postgres ] && [ "$port" != "$pg_port" ]; then
+			# Ours, started on another port (KIRJE_DEV_PG_PORT changed, or an older default).
+			log "the cluster in $data runs on :$port; restarting it on :$pg_port"
+			run_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+		elif [ "$port" = "$pg_port" ]; then
+			# Ours on this port, still starting or recovering: wait for it rather than start another.
+			log "PostgreSQL of $data is starting on :$pg_port; waiting"
+			for _ in $(seq 600); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && return; sleep 0.1; done
+			log "PostgreSQL on :$pg_port did not become ready"; return 1
+		fi
 	fi
 	log "starting PostgreSQL on :$pg_port"
 	run_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
@@ -92,13 +102,17 @@ start_redis() {
 	if [ -n "${KIRJE_REDIS_URL:-}" ]; then log "using KIRJE_REDIS_URL"; return; fi
 	command -v redis-server >/dev/null || apt_install redis-server
 	if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then log "Redis already up on :$redis_port"; wait_redis; return; fi
-	local old
-	old=$(cat "$dev/redis.started" 2>/dev/null || true)
-	if [ -n "$old" ] && [ "$old" != "$redis_port" ] && redis-cli -p "$old" ping >/dev/null 2>&1; then
-		# Ours, on another port: two servers must not share the append-only file.
-		log "the Redis of $dev/redis runs on :$old; moving it to :$redis_port"
-		redis-cli -p "$old" shutdown >/dev/null 2>&1 || true
-		for _ in $(seq 50); do redis-cli -p "$old" ping >/dev/null 2>&1 || break; sleep 0.1; done
+	# A Redis of ours still running on another port (KIRJE_DEV_REDIS_PORT changed, or an older
+	# default) must stop first: two servers must not share the append-only file. Ours is the
+	# redis-server of the pidfile working in $dev/redis (Redis changes to its --dir).
+	local pid
+	pid=$(cat "$dev/redis/redis.pid" 2>/dev/null || true)
+	if [ -n "$pid" ] && [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = redis-server ] &&
+		[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dev/redis" ]; then
+		log "the Redis of $dev/redis (pid $pid) runs on another port; moving it to :$redis_port"
+		kill -TERM "$pid" # Redis shuts down cleanly on SIGTERM, flushing its append-only file
+		for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$pid" 2>/dev/null; then log "Redis (pid $pid) did not stop; stop it, then try again"; return 1; fi
 	fi
 	mkdir -p "$dev/redis"
 	log "starting Redis on :$redis_port"
