@@ -15,6 +15,9 @@ import (
 type Recipient struct {
 	ContactID int64
 	Attempts  int // claims of this row so far, this one included
+	// Lease is when this claim's lease ends. It also names the claim: pass it on as
+	// Outcome.Lease, so that the outcome applies only while the row is still this claim's.
+	Lease time.Time
 	// Contact is the contact as it is now (check Contact.Mailable again: a ban may have come
 	// since materialisation); nil when the contact was erased since, which the worker records as
 	// dropped.
@@ -45,9 +48,9 @@ WITH picked AS MATERIALIZED (
         attempts = l.attempts + 1, updated_at = now()
     FROM picked p
     WHERE l.campaign_id = $1 AND l.contact_id = p.contact_id
-    RETURNING l.contact_id, l.attempts
+    RETURNING l.contact_id, l.attempts, l.lease_until
 )
-SELECT cl.contact_id, cl.attempts,
+SELECT cl.contact_id, cl.attempts, cl.lease_until,
        c.id, coalesce(c.email, ''), coalesce(c.first_name, ''), coalesce(c.last_name, ''),
        coalesce(c.job_title, ''), coalesce(c.academic_title, ''), coalesce(c.segment, ''),
        coalesce(c.country, ''), coalesce(c.phone, ''), coalesce(c.postal_address, ''),

@@ -179,6 +179,45 @@ func TestClaimAndRecord(t *testing.T) {
 	assert.ErrorContains(t, err, "twice")
 }
 
+// A worker that stalled past its lease comes back after another claimed the row: its late
+// outcome, naming the old claim, leaves the new claim's row alone; the new claim's outcome lands.
+func TestAnOutcomeAppliesOnlyToItsOwnClaim(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ids := audience(t, b, 1)
+	c, _ := runningCampaign(t, b, 100)
+
+	first, err := campaign.Claim(b.ctx, b.pool, c.ID, 0, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	assert.False(t, first[0].Lease.IsZero())
+	// The first claim's lease runs out.
+	_, err = b.pool.Exec(b.ctx, `UPDATE send_ledger SET lease_until = now() - interval '1 second' WHERE campaign_id = $1`, c.ID)
+	require.NoError(t, err)
+	second, err := campaign.Claim(b.ctx, b.pool, c.ID, 0, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, second, 1, "an expired claim is claimed again")
+	assert.Equal(t, 2, second[0].Attempts)
+
+	for _, o := range []campaign.Outcome{
+		{ContactID: ids[0], Status: campaign.SendPending, Unattempted: true, Lease: first[0].Lease},
+		{ContactID: ids[0], Status: campaign.SendSent, MessageID: "<late@k>", Lease: first[0].Lease},
+	} {
+		n, err := campaign.Record(b.ctx, b.pool, c.ID, []campaign.Outcome{o})
+		require.NoError(t, err)
+		assert.Zero(t, n, "the stalled claim's %s changes nothing", o.Status)
+	}
+	got := counts(t, b, c.ID)
+	assert.Equal(t, [2]int64{1, 0}, [2]int64{got.Sending, got.Sent}, "still the second claim's, unsent")
+
+	n, err := campaign.Record(b.ctx, b.pool, c.ID, []campaign.Outcome{
+		{ContactID: ids[0], Status: campaign.SendSent, MessageID: "<b@k>", Lease: second[0].Lease}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+	got = counts(t, b, c.ID)
+	assert.Equal(t, [2]int64{0, 1}, [2]int64{got.Sending, got.Sent})
+}
+
 func TestASentRowIsNeverChangedOrClaimedAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -21,7 +21,7 @@ func scanRecipient(row pgx.CollectableRow) (Recipient, error) {
 		contactID, companyID                     *int64
 		cCreated, cUpdated, coCreated, coUpdated *time.Time
 	)
-	err := row.Scan(&r.ContactID, &r.Attempts,
+	err := row.Scan(&r.ContactID, &r.Attempts, &r.Lease,
 		&contactID, &c.Email, &c.FirstName, &c.LastName, &c.JobTitle, &c.AcademicTitle, &c.Segment,
 		&c.Country, &c.Phone, &c.PostalAddress, &c.CustomerNumber, &c.LeadID, &c.CompanyID,
 		&c.Kind, &c.Attributes, &c.Tracking, &c.BannedAt, &c.ConsentAt, &cCreated, &cUpdated,

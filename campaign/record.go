@@ -24,11 +24,16 @@ type Outcome struct {
 	// (throttled, worker stopping, suppression list unavailable), so its claim does not count as
 	// an attempt toward the worker's retry limit.
 	Unattempted bool
+	// Lease is the Recipient.Lease of the claim this outcome is for. A row claimed again since
+	// (its lease ran out while a worker stalled, and another took it) is not changed by the
+	// stalled worker's late outcome. Zero: whichever claim holds the row.
+	Lease time.Time
 }
 
-// recordSQL applies many outcomes in one statement. Only rows still 'sending' change: a row that
-// has its outcome is never changed back (a late or repeated Record is a no-op), and pending clears
-// the lease so the row is claimable again from not_before.
+// recordSQL applies many outcomes in one statement. Only rows still 'sending' under the claim an
+// outcome names change: a row that has its outcome is never changed back (a late or repeated
+// Record is a no-op), a row another claim holds is left to it, and pending clears the lease so the
+// row is claimable again from not_before.
 //
 // The statement looks the rows up by primary key, whatever the statistics say: contact_id =
 // ANY($2) makes the key an index condition, and the status test is written so that no partial
@@ -44,10 +49,10 @@ SET status = o.status,
     attempts = CASE WHEN o.status = 'pending' AND o.unattempted THEN greatest(l.attempts - 1, 0) ELSE l.attempts END,
     lease_until = NULL,
     updated_at = now()
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bool[])
-     AS o (contact_id, status, message_id, detail, not_before, unattempted)
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bool[], $8::timestamptz[])
+     AS o (contact_id, status, message_id, detail, not_before, unattempted, lease)
 WHERE l.campaign_id = $1 AND l.contact_id = ANY($2) AND l.contact_id = o.contact_id
-  AND (l.status || '') = 'sending'
+  AND (l.status || '') = 'sending' AND (o.lease IS NULL OR l.lease_until = o.lease)
 RETURNING l.contact_id`
 
 // Record stores outcomes of claimed rows in one statement and returns how many rows it changed.
@@ -68,7 +73,7 @@ func RecordChanged(ctx context.Context, db pg.DBTX, campaignID int64, outcomes [
 	}
 	n := len(outcomes)
 	ids, statuses, msgIDs, details := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	notBefore := make([]pgtype.Timestamptz, n)
+	notBefore, leases := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	unattempted := make([]bool, n)
 	seen := make(map[int64]bool, n)
 	for i, o := range outcomes {
@@ -84,8 +89,9 @@ func RecordChanged(ctx context.Context, db pg.DBTX, campaignID int64, outcomes [
 		ids[i], statuses[i], msgIDs[i], details[i] = o.ContactID, string(o.Status), o.MessageID, o.Detail
 		notBefore[i] = pgtype.Timestamptz{Time: o.NotBefore, Valid: !o.NotBefore.IsZero()}
 		unattempted[i] = o.Unattempted
+		leases[i] = pgtype.Timestamptz{Time: o.Lease, Valid: !o.Lease.IsZero()}
 	}
-	rows, err := db.Query(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore, unattempted)
+	rows, err := db.Query(ctx, recordSQL, campaignID, ids, statuses, msgIDs, details, notBefore, unattempted, leases)
 	if err != nil {
 		return nil, fmt.Errorf("campaign: record %d: %w", campaignID, err)
 	}

@@ -94,11 +94,11 @@ FROM generate_series(0, 19999) AS i`, c.ID)
 	ids := []int64{3, 5, 8, 13, 21, 34, 55, 89, 144, 233}
 	n := len(ids)
 	statuses, msgIDs, details := make([]string, n), make([]string, n), make([]string, n)
-	notBefore, unattempted := make([]*string, n), make([]bool, n)
+	notBefore, unattempted, leases := make([]*string, n), make([]bool, n), make([]*string, n)
 	for i := range ids {
 		statuses[i] = string(SendSent)
 	}
-	text := explain(t, db, recordSQL, c.ID, ids, statuses, msgIDs, details, notBefore, unattempted)
+	text := explain(t, db, recordSQL, c.ID, ids, statuses, msgIDs, details, notBefore, unattempted, leases)
 	assert.Contains(t, text, "send_ledger_pkey", "rows found by key")
 	assert.NotContains(t, text, "send_ledger_open_idx", "not by walking the open rows")
 	assert.NotContains(t, text, "Seq Scan on send_ledger", "not by scanning the ledger")

@@ -198,7 +198,7 @@ func (b *batchRun) scheduleRetry(ctx context.Context) {
 
 // record hands one outcome to the ledger writer.
 func (b *batchRun) record(r campaign.Recipient, out campaign.Outcome, ev *events.Event) {
-	out.ContactID = r.ContactID
+	out.ContactID, out.Lease = r.ContactID, r.Lease
 	if ev != nil {
 		ev.CampaignID, ev.ContactID, ev.BrandID = b.s.campaign.ID, r.ContactID, b.s.brand.ID
 		if ev.OccurredAt.IsZero() {
