@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kirje/kirje/internal/pg"
 )
 
 // windowsSQL recomputes the 30- and 90-day counts of up to $2 stale rows as of UTC day $1: rows
 // touched since their last recomputation (NULL) first, then rows of an earlier day, both found
-// through contact_engagement_windows_idx. SKIP LOCKED leaves rows a concurrent fold holds to the
-// next pass. Day buckets too old for any window are pruned for the same contacts. A row whose
+// through contact_engagement_windows_idx. SKIP LOCKED leaves rows another transaction holds (an
+// erasure in progress) to the next pass; folds are kept out by the cursor lock (refreshWindows). Day buckets too old for any window are pruned for the same contacts. A row whose
 // counts are all zero is parked at 'infinity': nothing changes for it until new events arrive.
 const windowsSQL = `
 WITH stale AS (
@@ -41,12 +45,26 @@ FROM counts c
 WHERE ce.contact_id = c.contact_id`
 
 // refreshWindows recomputes one chunk of stale windows and returns how many rows it updated.
+//
+// It holds the fold cursor's lock, as a fold does. Otherwise a fold could commit after this
+// statement's snapshot and before it locks a row the fold touched: the row would pass the
+// staleness recheck, get counts summed without that fold's day buckets, and be marked as of
+// today, and later folds only add to counts as of today. Under the lock the statement's snapshot
+// (taken after the lock is granted) holds every committed fold, and none can commit meanwhile.
 func (f *Folder) refreshWindows(ctx context.Context) (int64, error) {
-	tag, err := f.db.Exec(ctx, windowsSQL, utcDay(f.now()), f.cfg.WindowChunk)
+	var n int64
+	err := pg.InTx(ctx, f.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockCursorSQL, cursorName); err != nil {
+			return fmt.Errorf("cursor: %w", err)
+		}
+		tag, err := tx.Exec(ctx, windowsSQL, utcDay(f.now()), f.cfg.WindowChunk)
+		n = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("engagement: windows: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // utcDay is t's UTC calendar day as midnight UTC, the form PostgreSQL's date takes.
