@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	if err == nil {
+		err = e.authorize(ctx, cmd)
+	}
+	if err == nil {
 		err = runner(ctx, e, positional)
 	}
 	if err == nil {
