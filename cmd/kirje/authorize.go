@@ -60,7 +60,8 @@ var operatorCommands = []string{"migrate", "serve", "worker", "run", "inbound", 
 // errForbidden is a named user's role lacking a command's permission.
 var errForbidden = errors.New("not permitted")
 
-// authorize checks that the user KIRJE_ADMIN_USER names, if it names a Kirje user, may run cmd.
+// authorize checks that the user KIRJE_ADMIN_USER names, if it names a Kirje user, may run cmd,
+// and makes the user's stored name the actor.
 // A name that is no user's (a label such as "cli:anna", or a person without an account) leaves
 // the operator's authority in place, as before users existed.
 func (e *env) authorize(ctx context.Context, cmd *command) error {
@@ -89,5 +90,6 @@ func (e *env) authorize(ctx context.Context, cmd *command) error {
 	if !u.Can(perm) {
 		return fmt.Errorf("%w: user %s (KIRJE_ADMIN_USER) has role %s, which does not grant %s", errForbidden, u.Name, u.Role, perm)
 	}
+	e.cfg.AdminUser = u.Name // recorded as stored, as the API records its users
 	return nil
 }

@@ -24,6 +24,7 @@ func TestEveryCommandIsClassified(t *testing.T) {
 		assert.True(t, admin != operator, "command %q must be in exactly one of commandPermissions and operatorCommands", c.name)
 		if admin {
 			assert.Contains(t, access.AllPermissions(), perm, "command %q", c.name)
+			assert.Contains(t, c.settings, "admin-user", "command %q must read KIRJE_ADMIN_USER to check it", c.name)
 		}
 	}
 	for name := range commandPermissions {
@@ -98,5 +99,11 @@ func TestCLIActsWithTheNamedUsersRole(t *testing.T) {
 	var actor string
 	require.NoError(t, s.db.Pool.QueryRow(ctx,
 		`SELECT actor FROM audit_log WHERE action = 'suppression.remove' ORDER BY id DESC LIMIT 1`).Scan(&actor))
+	assert.Equal(t, "aino", actor)
+
+	// A user's name is recorded as stored, however it was written.
+	s.as(" Aino ").kirje(t, "suppressions", "add", "liisa@corp.example", "--source", "requested by phone")
+	require.NoError(t, s.db.Pool.QueryRow(ctx,
+		`SELECT actor FROM audit_log WHERE action = 'suppression.add' ORDER BY id DESC LIMIT 1`).Scan(&actor))
 	assert.Equal(t, "aino", actor)
 }
