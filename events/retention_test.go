@@ -2,7 +2,7 @@ package events_test
 
 import (
 	"context"
-	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -13,8 +13,9 @@ import (
 	"github.com/kirje/kirje/internal/pgtest"
 )
 
-// aged inserts n opens with client data and sets their recorded_at to at; it returns their IDs.
-func aged(t *testing.T, db *pgtest.DB, n int, at time.Time) []int64 {
+// aged inserts n opens with client data and sets their recorded_at to at; it returns their
+// positions in feed order.
+func aged(t *testing.T, db *pgtest.DB, n int, at time.Time) []events.Position {
 	t.Helper()
 	ctx := context.Background()
 	var before int64
@@ -26,18 +27,31 @@ func aged(t *testing.T, db *pgtest.DB, n int, at time.Time) []int64 {
 	}
 	_, err := events.Insert(ctx, db.Pool, evs...)
 	require.NoError(t, err)
-	rows, err := db.Pool.Query(ctx, `UPDATE events SET recorded_at = $1 WHERE id > $2 RETURNING id`, at, before)
+	_, err = db.Pool.Exec(ctx, `UPDATE events SET recorded_at = $1 WHERE id > $2`, at, before)
 	require.NoError(t, err)
-	var ids []int64
+	ps := positions(t, db, `SELECT tx::text, id FROM events WHERE id > $1 ORDER BY tx, id`, before)
+	require.Len(t, ps, n)
+	return ps
+}
+
+// positions runs a query of (tx::text, id) rows.
+func positions(t *testing.T, db *pgtest.DB, sql string, args ...any) []events.Position {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), sql, args...)
+	require.NoError(t, err)
+	var ps []events.Position
 	for rows.Next() {
-		var id int64
-		require.NoError(t, rows.Scan(&id))
-		ids = append(ids, id)
+		var (
+			tx string
+			p  events.Position
+		)
+		require.NoError(t, rows.Scan(&tx, &p.ID))
+		p.Tx, err = strconv.ParseUint(tx, 10, 64)
+		require.NoError(t, err)
+		ps = append(ps, p)
 	}
 	require.NoError(t, rows.Err())
-	require.Len(t, ids, n)
-	slices.Sort(ids)
-	return ids
+	return ps
 }
 
 func TestClearClientDataStopsAtTheCutoff(t *testing.T) {
@@ -49,18 +63,18 @@ func TestClearClientDataStopsAtTheCutoff(t *testing.T) {
 	aged(t, db, 3, now.Add(-10*24*time.Hour))
 	cutoff := now.Add(-90 * 24 * time.Hour)
 
-	c, err := events.ClearClientData(ctx, db.Pool, 0, cutoff, 2)
+	c, err := events.ClearClientData(ctx, db.Pool, events.Position{}, cutoff, 2)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[1], Passed: 2, Changed: 2}, c)
-	c, err = events.ClearClientData(ctx, db.Pool, c.LastID, cutoff, 2)
+	assert.Equal(t, events.Chunk{Last: old[1], Passed: 2, Changed: 2}, c)
+	c, err = events.ClearClientData(ctx, db.Pool, c.Last, cutoff, 2)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[3], Passed: 2, Changed: 2}, c)
-	c, err = events.ClearClientData(ctx, db.Pool, c.LastID, cutoff, 2)
+	assert.Equal(t, events.Chunk{Last: old[3], Passed: 2, Changed: 2}, c)
+	c, err = events.ClearClientData(ctx, db.Pool, c.Last, cutoff, 2)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[4], Passed: 1, Changed: 1, Done: true}, c, "stops at the first young event")
-	c, err = events.ClearClientData(ctx, db.Pool, c.LastID, cutoff, 2)
+	assert.Equal(t, events.Chunk{Last: old[4], Passed: 1, Changed: 1, Done: true}, c, "stops at the first young event")
+	c, err = events.ClearClientData(ctx, db.Pool, c.Last, cutoff, 2)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[4], Done: true}, c, "nothing further")
+	assert.Equal(t, events.Chunk{Last: old[4], Done: true}, c, "nothing further")
 
 	var cleared, kept int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE ip IS NULL AND user_agent IS NULL),
@@ -79,32 +93,24 @@ func TestDeleteOldWaitsForFeedReaders(t *testing.T) {
 	cutoff := now.Add(-730 * 24 * time.Hour)
 
 	// The engagement reader has read the first two old events only.
-	_, err := db.Pool.Exec(ctx, `UPDATE feed_cursors SET tx = e.tx, id = e.id FROM events e WHERE e.id = $1`, old[1])
+	_, err := db.Pool.Exec(ctx, `UPDATE feed_cursors SET tx = e.tx, id = e.id FROM events e WHERE e.id = $1`, old[1].ID)
 	require.NoError(t, err)
 	c, held, err := events.DeleteOld(ctx, db.Pool, cutoff, 100)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[1], Passed: 2, Changed: 2, Done: true}, c)
+	assert.Equal(t, events.Chunk{Last: old[1], Passed: 2, Changed: 2, Done: true}, c)
 	assert.True(t, held, "unread old events stay")
 
-	_, err = db.Pool.Exec(ctx, `UPDATE feed_cursors SET tx = e.tx, id = e.id FROM events e WHERE e.id = $1`, young[1])
+	_, err = db.Pool.Exec(ctx, `UPDATE feed_cursors SET tx = e.tx, id = e.id FROM events e WHERE e.id = $1`, young[1].ID)
 	require.NoError(t, err)
 	c, held, err = events.DeleteOld(ctx, db.Pool, cutoff, 1)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[2], Passed: 1, Changed: 1}, c, "one per chunk")
+	assert.Equal(t, events.Chunk{Last: old[2], Passed: 1, Changed: 1}, c, "one per chunk")
 	assert.False(t, held)
 	c, held, err = events.DeleteOld(ctx, db.Pool, cutoff, 100)
 	require.NoError(t, err)
-	assert.Equal(t, events.Chunk{LastID: old[3], Passed: 1, Changed: 1, Done: true}, c)
+	assert.Equal(t, events.Chunk{Last: old[3], Passed: 1, Changed: 1, Done: true}, c)
 	assert.False(t, held)
 
-	var left []int64
-	rows, err := db.Pool.Query(ctx, `SELECT id FROM events ORDER BY id`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var id int64
-		require.NoError(t, rows.Scan(&id))
-		left = append(left, id)
-	}
-	require.NoError(t, rows.Err())
+	left := positions(t, db, `SELECT tx::text, id FROM events ORDER BY tx, id`)
 	assert.Equal(t, young, left, "young events stay")
 }

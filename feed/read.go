@@ -27,7 +27,7 @@ const DefaultLimit = 1000
 const chunk = 5000
 
 // readSQL serves one chunk: events after the cursor ($1, $2) of transactions before the horizon
-// $5, read just before (see Each). The inner query is an index scan on events_feed_idx (tx, id)
+// $5, read just before (see Each). The inner query is an index scan on the primary key (tx, id)
 // from the cursor, stopped by the LIMIT. The planner cannot estimate the row comparison (it
 // guesses a third of the table), so left to itself it would join the whole range by hash and
 // sort it; the joins are therefore LATERAL with OFFSET 0, which keeps them as per-row index

@@ -62,9 +62,9 @@ SELECT e.id, e.type, e.occurred_at, e.recorded_at, coalesce(e.campaign_id, 0), c
 FROM events e
 LEFT JOIN campaigns c ON c.id = e.campaign_id
 LEFT JOIN campaign_links l ON l.campaign_id = e.campaign_id AND l.id = e.link_id
-WHERE e.id IN (SELECT id FROM events WHERE contact_id = $1
-               UNION
-               SELECT id FROM events WHERE data ? 'address_hash' AND data ->> 'address_hash' = $2)
+WHERE (e.tx, e.id) IN (SELECT tx, id FROM events WHERE contact_id = $1
+                       UNION
+                       SELECT tx, id FROM events WHERE data ? 'address_hash' AND data ->> 'address_hash' = $2)
 ORDER BY e.id`
 
 func readEvents(ctx context.Context, tx pgx.Tx, contactID int64, sub subject) ([]Event, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -105,19 +106,28 @@ func (r *Retention) Run(ctx context.Context) (RetentionResult, error) {
 
 const (
 	bookmarkClientData = "events_client_data"
-	readBookmarkSQL    = `SELECT last_id FROM retention_state WHERE name = $1`
+	readBookmarkSQL    = `SELECT last_tx::text, last_id FROM retention_state WHERE name = $1`
 	writeBookmarkSQL   = `
-INSERT INTO retention_state (name, last_id, updated_at) VALUES ($1, $2, now())
-ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, updated_at = excluded.updated_at`
+INSERT INTO retention_state (name, last_tx, last_id, updated_at) VALUES ($1, $2::text::xid8, $3, now())
+ON CONFLICT (name) DO UPDATE SET last_tx = excluded.last_tx, last_id = excluded.last_id, updated_at = excluded.updated_at`
 )
 
 // clearClientData works forward from where the last run stopped (retention_state), so each event
 // is passed once in its life, and saves the new position with every chunk.
 func (r *Retention) clearClientData(ctx context.Context, before time.Time) (int64, error) {
-	var after, total int64
-	err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&after)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	var (
+		after events.Position
+		total int64
+		tx    string
+	)
+	switch err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&tx, &after.ID); {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
 		return 0, err
+	default:
+		if after.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
+			return 0, fmt.Errorf("bookmark %q: %w", tx, err)
+		}
 	}
 	for ctx.Err() == nil {
 		var c events.Chunk
@@ -126,13 +136,13 @@ func (r *Retention) clearClientData(ctx context.Context, before time.Time) (int6
 			if c, err = events.ClearClientData(ctx, tx, after, before, r.cfg.Chunk); err != nil || c.Passed == 0 {
 				return err
 			}
-			_, err = tx.Exec(ctx, writeBookmarkSQL, bookmarkClientData, c.LastID)
+			_, err = tx.Exec(ctx, writeBookmarkSQL, bookmarkClientData, strconv.FormatUint(c.Last.Tx, 10), c.Last.ID)
 			return err
 		})
 		if err != nil {
 			return total, err
 		}
-		total, after = total+c.Changed, c.LastID
+		total, after = total+c.Changed, c.Last
 		if c.Done {
 			return total, nil
 		}

@@ -1,0 +1,31 @@
+-- The feed's order, (tx, id), becomes the events table's primary key, and the index on id alone
+-- goes. Every reader already walks (tx, id): the feed, the engagement fold, and retention from
+-- now on. So one index insertion fewer for every event stored, the largest part of what an event
+-- costs PostgreSQL (BENCHMARKS.md). Retention's bookmark gains the transaction of its position.
+--
+-- Building the new key reads events once and holds writes to it meanwhile (README, Upgrading);
+-- on a large table, build it beforehand without blocking writes:
+--   CREATE UNIQUE INDEX CONCURRENTLY events_tx_id_key ON events (tx, id);
+-- and this migration takes that index over instead of building its own.
+
+-- +goose Up
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF to_regclass('events_tx_id_key') IS NULL THEN
+        CREATE UNIQUE INDEX events_tx_id_key ON events (tx, id);
+    END IF;
+END
+$$;
+-- +goose StatementEnd
+ALTER TABLE retention_state ADD COLUMN last_tx xid8 NOT NULL DEFAULT '0';
+UPDATE retention_state r SET last_tx = e.tx FROM events e WHERE e.id = r.last_id;
+ALTER TABLE events DROP CONSTRAINT events_pkey;
+ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_tx_id_key;
+DROP INDEX events_feed_idx;
+
+-- +goose Down
+CREATE INDEX events_feed_idx ON events (tx, id);
+ALTER TABLE events DROP CONSTRAINT events_pkey;
+ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE retention_state DROP COLUMN last_tx;
