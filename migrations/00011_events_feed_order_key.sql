@@ -19,7 +19,13 @@ END
 $$;
 -- +goose StatementEnd
 ALTER TABLE retention_state ADD COLUMN last_tx xid8 NOT NULL DEFAULT '0';
-UPDATE retention_state r SET last_tx = e.tx FROM events e WHERE e.id = r.last_id;
+-- A bookmark passed every event up to its id. An event with a higher id can have an older
+-- transaction (transactions overlap; the sequence is not transactional), so the position in the
+-- new order starts at the oldest transaction of the events not yet passed: some passed ones are
+-- walked again, which changes nothing, and none unpassed is skipped.
+UPDATE retention_state r
+SET last_tx = coalesce((SELECT min(tx) FROM events WHERE id > r.last_id), (SELECT max(tx) FROM events), '0'),
+    last_id = 0;
 ALTER TABLE events DROP CONSTRAINT events_pkey;
 ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_tx_id_key;
 DROP INDEX events_feed_idx;

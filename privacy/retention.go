@@ -116,17 +116,17 @@ ON CONFLICT (name) DO UPDATE SET last_tx = excluded.last_tx, last_id = excluded.
 // is passed once in its life, and saves the new position with every chunk.
 func (r *Retention) clearClientData(ctx context.Context, before time.Time) (int64, error) {
 	var (
-		after events.Position
-		total int64
-		tx    string
+		after      events.Position
+		total      int64
+		bookmarkTx string
 	)
-	switch err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&tx, &after.ID); {
+	switch err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&bookmarkTx, &after.ID); {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:
 		return 0, err
 	default:
-		if after.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
-			return 0, fmt.Errorf("bookmark %q: %w", tx, err)
+		if after.Tx, err = strconv.ParseUint(bookmarkTx, 10, 64); err != nil {
+			return 0, fmt.Errorf("privacy: retention bookmark %q: %w", bookmarkTx, err)
 		}
 	}
 	for ctx.Err() == nil {
