@@ -14,10 +14,19 @@ DO $$
 BEGIN
     IF to_regclass('events_tx_id_key') IS NULL THEN
         CREATE UNIQUE INDEX events_tx_id_key ON events (tx, id);
+    ELSIF NOT EXISTS (SELECT 1 FROM pg_index i
+                      WHERE i.indexrelid = 'events_tx_id_key'::regclass AND i.indrelid = 'events'::regclass
+                        AND i.indisvalid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                        AND pg_get_indexdef(i.indexrelid) LIKE '% USING btree (tx, id)') THEN
+        -- e.g. a CONCURRENTLY build that was cancelled leaves an invalid index behind
+        RAISE EXCEPTION 'events_tx_id_key exists but is not a valid unique index on events (tx, id): drop it, then migrate again (or build it again CONCURRENTLY)';
     END IF;
 END
 $$;
 -- +goose StatementEnd
+-- No event may be written from here on until the key is in place: the bookmark below must see
+-- every transaction that wrote events before it.
+LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE retention_state ADD COLUMN last_tx xid8 NOT NULL DEFAULT '0';
 -- A bookmark passed every event up to its id. An event with a higher id can have an older
 -- transaction (transactions overlap; the sequence is not transactional), so the position in the
@@ -32,6 +41,10 @@ DROP INDEX events_feed_idx;
 
 -- +goose Down
 CREATE INDEX events_feed_idx ON events (tx, id);
+-- The older walk reads "every event up to last_id is passed": go back to just before the first
+-- event not yet passed in (tx, id) order.
+UPDATE retention_state r
+SET last_id = coalesce((SELECT min(id) - 1 FROM events WHERE (tx, id) > (r.last_tx, r.last_id)), r.last_id);
 ALTER TABLE events DROP CONSTRAINT events_pkey;
 ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE retention_state DROP COLUMN last_tx;

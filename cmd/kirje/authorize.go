@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kirje/kirje/access"
 )
@@ -13,7 +14,8 @@ import (
 // database URL and the secret), so a command run with no user named acts as the operator. When
 // KIRJE_ADMIN_USER names a Kirje user, the command acts as that user and needs what the user's
 // role grants, as the same operation through the API would: an analyst cannot remove a
-// suppression from the command line either, and a disabled user can do nothing.
+// suppression from the command line either, and a disabled user can do nothing. A "cli:" label
+// instead of a user's name acts as the operator; any other name that is no user's is refused.
 var commandPermissions = map[string]access.Permission{
 	"brands create":       access.BrandsWrite,
 	"brands list":         access.RegisterRead,
@@ -60,18 +62,20 @@ var operatorCommands = []string{"migrate", "serve", "worker", "run", "inbound", 
 // errForbidden is a named user's role lacking a command's permission.
 var errForbidden = errors.New("not permitted")
 
-// authorize checks that the user KIRJE_ADMIN_USER names, if it names a Kirje user, may run cmd,
-// and makes the user's stored name the actor.
-// A name that is no user's (a label such as "cli:anna", or a person without an account) leaves
-// the operator's authority in place, as before users existed.
+// authorize checks that the user KIRJE_ADMIN_USER names may run cmd, and makes the user's stored
+// name the actor. An unset KIRJE_ADMIN_USER (the OS user is recorded) or a "cli:" label acts as
+// the operator. Anything else must be an enabled user's name: a typo or a reserved actor name
+// ("system") is refused rather than let through with the operator's rights under a misleading
+// name in the audit log.
 func (e *env) authorize(ctx context.Context, cmd *command) error {
 	perm, ok := commandPermissions[cmd.name]
-	if !ok || e.cfg.AdminUser == "" {
+	if !ok || e.cfg.AdminUser == "" || strings.HasPrefix(e.cfg.AdminUser, operatorLabel) {
 		return nil
 	}
 	name, err := access.NormalizeName(e.cfg.AdminUser)
 	if err != nil {
-		return nil // cannot be a user's name
+		return fmt.Errorf("%w: KIRJE_ADMIN_USER %q is not a user name (%v); name a Kirje user, or label the operator %q",
+			errForbidden, e.cfg.AdminUser, err, operatorLabel+"NAME")
 	}
 	db, err := e.db(ctx)
 	if err != nil {
@@ -79,7 +83,8 @@ func (e *env) authorize(ctx context.Context, cmd *command) error {
 	}
 	u, err := access.New(db).UserByName(ctx, name)
 	if errors.Is(err, access.ErrNotFound) {
-		return nil
+		return fmt.Errorf("%w: KIRJE_ADMIN_USER %q is no Kirje user; name one (kirje users list), or label the operator %q",
+			errForbidden, name, operatorLabel+"NAME")
 	}
 	if err != nil {
 		return fmt.Errorf("checking the rights of %s: %w", name, err)
@@ -93,3 +98,7 @@ func (e *env) authorize(ctx context.Context, cmd *command) error {
 	e.cfg.AdminUser = u.Name // recorded as stored, as the API records its users
 	return nil
 }
+
+// operatorLabel starts a KIRJE_ADMIN_USER that names a person acting as the operator, not a
+// Kirje user; the OS user is recorded with it by default.
+const operatorLabel = "cli:"

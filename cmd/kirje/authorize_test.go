@@ -44,7 +44,7 @@ func (s *stack) as(name string) *stack {
 
 // A user named by KIRJE_ADMIN_USER acts with their role's rights, as through the API: only an
 // admin removes a suppression, a disabled user does nothing, and a refusal changes nothing. A
-// name that is no user's keeps the operator's authority.
+// "cli:" label keeps the operator's authority; any other name that is no user's is refused.
 func TestCLIActsWithTheNamedUsersRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -79,7 +79,9 @@ func TestCLIActsWithTheNamedUsersRole(t *testing.T) {
 		{"olli", "does not grant suppressions:read", []string{"suppressions", "list"}},
 		{"olli", "", []string{"campaigns", "list"}},
 		{"aino", "", []string{"suppressions", "remove", "pekka@corp.example"}},
-		{"nobody", "", []string{"suppressions", "list"}}, // no such user: the operator
+		{"cli:anna", "", []string{"suppressions", "list"}},                                     // a label: the operator
+		{"ollli", "is no Kirje user", []string{"suppressions", "remove", "anna@corp.example"}}, // a typo
+		{"system", "is not a user name", []string{"suppressions", "remove", "anna@corp.example"}},
 	}
 	for _, tt := range tests {
 		before := entries()

@@ -150,7 +150,7 @@ func settingsTable() []setting {
 		{"mail-domain", "", "domain of mailto unsubscribe addresses and VERP return paths; its MX should reach Kirje's inbound listener (default: the public URL's host)", setString(func(c *Config) *string { return &c.MailDomain })},
 		{"verp", "true", "send with a per-message return path b+TOKEN@mail-domain, so that bounces come back to Kirje's inbound listener matched to their send (false: bounces go to the brand's From address)", setBool(func(c *Config) *bool { return &c.VERP })},
 		{"metrics-addr", "", "address a worker-only process serves /metrics, /healthz and /readyz on, and a standalone inbound listener /metrics (\"\" = none)", setString(func(c *Config) *string { return &c.MetricsAddr })},
-		{"admin-user", "", "who the CLI acts as and records as actor; a Kirje user's name limits commands to that user's role (default: the OS user, as the operator)", setString(func(c *Config) *string { return &c.AdminUser })},
+		{"admin-user", "", "who the CLI acts as and records as actor: a Kirje user's name (commands need that user's role) or a cli:NAME label for the operator (default: cli:<OS user>)", setString(func(c *Config) *string { return &c.AdminUser })},
 		{"inbound-addr", "", "address the inbound SMTP listener (bounces, complaints, mailto unsubscribes for mail-domain) listens on, e.g. :25 (\"\" = none in serve/run)", setString(func(c *Config) *string { return &c.InboundAddr })},
 		{"inbound-max-bytes", "10485760", "largest inbound message accepted, in bytes (larger: 552)", setInt(1024, func(c *Config) *int { return &c.InboundMaxBytes })},
 		{"inbound-max-conns", "100", "inbound SMTP connections served at once (more: 421)", setInt(1, func(c *Config) *int { return &c.InboundMaxConns })},
