@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kirje/kirje/internal/pg"
@@ -15,23 +14,11 @@ import (
 // at or after the cut-off, so an event stored late in that order waits for the next run at
 // worst. Walking the primary key needs no index on the times, which every insert would pay for.
 
-// Position is an event's place in feed order: its writing transaction (events.tx, an xid8) and
-// its ID. The zero Position is before every event.
+// Position is an event's place in feed order: its writing transaction (events.tx, an xid8, which
+// pgx reads and writes as a uint64) and its ID. The zero Position is before every event.
 type Position struct {
 	Tx uint64
 	ID int64
-}
-
-// txText is p.Tx as SQL reads it ($n::text::xid8: pgx has no xid8 type of its own).
-func (p Position) txText() string { return strconv.FormatUint(p.Tx, 10) }
-
-// scanPosition reads a position selected as (tx::text, id).
-func scanPosition(tx string, id int64) (Position, error) {
-	t, err := strconv.ParseUint(tx, 10, 64)
-	if err != nil {
-		return Position{}, fmt.Errorf("events: position %q: %w", tx, err)
-	}
-	return Position{Tx: t, ID: id}, nil
 }
 
 // clearClientDataSQL clears IP addresses and user agents in the chunk of events after ($1, $2)
@@ -39,7 +26,7 @@ func scanPosition(tx string, id int64) (Position, error) {
 const clearClientDataSQL = `
 WITH chunk AS (
     SELECT tx, id, recorded_at FROM events
-    WHERE (tx, id) > ($1::text::xid8, $2::bigint)
+    WHERE (tx, id) > ($1::xid8, $2::bigint)
     ORDER BY tx, id LIMIT $4
 ), young AS (
     SELECT tx, id FROM chunk WHERE recorded_at >= $3 ORDER BY tx, id LIMIT 1
@@ -54,7 +41,7 @@ WITH chunk AS (
 ), last AS (
     SELECT tx, id FROM passed ORDER BY tx DESC, id DESC LIMIT 1
 )
-SELECT coalesce((SELECT tx FROM last), $1::text::xid8)::text, coalesce((SELECT id FROM last), $2::bigint),
+SELECT coalesce((SELECT tx FROM last), $1::xid8), coalesce((SELECT id FROM last), $2::bigint),
        (SELECT count(*) FROM passed), (SELECT count(*) FROM cleared)`
 
 // Chunk is what one retention statement did.
@@ -71,15 +58,8 @@ type Chunk struct {
 // feed order) that were recorded before `before`, stopping at the first event recorded later.
 // The caller keeps Last as the `after` of its next call (package privacy keeps it between runs).
 func ClearClientData(ctx context.Context, db pg.DBTX, after Position, before time.Time, limit int) (Chunk, error) {
-	var (
-		c    Chunk
-		tx   string
-		last int64
-	)
-	err := db.QueryRow(ctx, clearClientDataSQL, after.txText(), after.ID, before, limit).Scan(&tx, &last, &c.Passed, &c.Changed)
-	if err == nil {
-		c.Last, err = scanPosition(tx, last)
-	}
+	var c Chunk
+	err := db.QueryRow(ctx, clearClientDataSQL, after.Tx, after.ID, before, limit).Scan(&c.Last.Tx, &c.Last.ID, &c.Passed, &c.Changed)
 	if err != nil {
 		return Chunk{}, fmt.Errorf("events: clear client data: %w", err)
 	}
@@ -105,7 +85,7 @@ WITH chunk AS (
 ), last AS (
     SELECT tx, id FROM gone ORDER BY tx DESC, id DESC LIMIT 1
 )
-SELECT coalesce((SELECT tx FROM last), '0')::text, coalesce((SELECT id FROM last), 0),
+SELECT coalesce((SELECT tx FROM last), '0'::xid8), coalesce((SELECT id FROM last), 0),
        (SELECT count(*) FROM gone), EXISTS (SELECT 1 FROM chunk WHERE NOT young AND unread)`
 
 // DeleteOld deletes up to limit of the oldest events, in feed order, that were recorded before
@@ -115,15 +95,7 @@ SELECT coalesce((SELECT tx FROM last), '0')::text, coalesce((SELECT id FROM last
 // losing what it has yet to fold). Feed consumers outside Kirje (webhook subscriptions, API
 // readers) that are further behind than the retention lose what is deleted.
 func DeleteOld(ctx context.Context, db pg.DBTX, before time.Time, limit int) (c Chunk, heldBack bool, err error) {
-	var (
-		tx   string
-		last int64
-	)
-	err = db.QueryRow(ctx, deleteOldSQL, before, limit).Scan(&tx, &last, &c.Changed, &heldBack)
-	if err == nil {
-		c.Last, err = scanPosition(tx, last)
-	}
-	if err != nil {
+	if err := db.QueryRow(ctx, deleteOldSQL, before, limit).Scan(&c.Last.Tx, &c.Last.ID, &c.Changed, &heldBack); err != nil {
 		return Chunk{}, false, fmt.Errorf("events: delete old: %w", err)
 	}
 	c.Passed = c.Changed

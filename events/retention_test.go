@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -29,25 +28,20 @@ func aged(t *testing.T, db *pgtest.DB, n int, at time.Time) []events.Position {
 	require.NoError(t, err)
 	_, err = db.Pool.Exec(ctx, `UPDATE events SET recorded_at = $1 WHERE id > $2`, at, before)
 	require.NoError(t, err)
-	ps := positions(t, db, `SELECT tx::text, id FROM events WHERE id > $1 ORDER BY tx, id`, before)
+	ps := positions(t, db, `SELECT tx, id FROM events WHERE id > $1 ORDER BY tx, id`, before)
 	require.Len(t, ps, n)
 	return ps
 }
 
-// positions runs a query of (tx::text, id) rows.
+// positions runs a query of (tx, id) rows.
 func positions(t *testing.T, db *pgtest.DB, sql string, args ...any) []events.Position {
 	t.Helper()
 	rows, err := db.Pool.Query(context.Background(), sql, args...)
 	require.NoError(t, err)
 	var ps []events.Position
 	for rows.Next() {
-		var (
-			tx string
-			p  events.Position
-		)
-		require.NoError(t, rows.Scan(&tx, &p.ID))
-		p.Tx, err = strconv.ParseUint(tx, 10, 64)
-		require.NoError(t, err)
+		var p events.Position
+		require.NoError(t, rows.Scan(&p.Tx, &p.ID))
 		ps = append(ps, p)
 	}
 	require.NoError(t, rows.Err())
@@ -111,6 +105,6 @@ func TestDeleteOldWaitsForFeedReaders(t *testing.T) {
 	assert.Equal(t, events.Chunk{Last: old[3], Passed: 1, Changed: 1, Done: true}, c)
 	assert.False(t, held)
 
-	left := positions(t, db, `SELECT tx::text, id FROM events ORDER BY tx, id`)
+	left := positions(t, db, `SELECT tx, id FROM events ORDER BY tx, id`)
 	assert.Equal(t, young, left, "young events stay")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -106,9 +105,9 @@ func (r *Retention) Run(ctx context.Context) (RetentionResult, error) {
 
 const (
 	bookmarkClientData = "events_client_data"
-	readBookmarkSQL    = `SELECT last_tx::text, last_id FROM retention_state WHERE name = $1`
+	readBookmarkSQL    = `SELECT last_tx, last_id FROM retention_state WHERE name = $1`
 	writeBookmarkSQL   = `
-INSERT INTO retention_state (name, last_tx, last_id, updated_at) VALUES ($1, $2::text::xid8, $3, now())
+INSERT INTO retention_state (name, last_tx, last_id, updated_at) VALUES ($1, $2::xid8, $3, now())
 ON CONFLICT (name) DO UPDATE SET last_tx = excluded.last_tx, last_id = excluded.last_id, updated_at = excluded.updated_at`
 )
 
@@ -116,18 +115,12 @@ ON CONFLICT (name) DO UPDATE SET last_tx = excluded.last_tx, last_id = excluded.
 // is passed once in its life, and saves the new position with every chunk.
 func (r *Retention) clearClientData(ctx context.Context, before time.Time) (int64, error) {
 	var (
-		after      events.Position
-		total      int64
-		bookmarkTx string
+		after events.Position
+		total int64
 	)
-	switch err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&bookmarkTx, &after.ID); {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
+	err := r.db.QueryRow(ctx, readBookmarkSQL, bookmarkClientData).Scan(&after.Tx, &after.ID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, err
-	default:
-		if after.Tx, err = strconv.ParseUint(bookmarkTx, 10, 64); err != nil {
-			return 0, fmt.Errorf("privacy: retention bookmark %q: %w", bookmarkTx, err)
-		}
 	}
 	for ctx.Err() == nil {
 		var c events.Chunk
@@ -136,7 +129,7 @@ func (r *Retention) clearClientData(ctx context.Context, before time.Time) (int6
 			if c, err = events.ClearClientData(ctx, tx, after, before, r.cfg.Chunk); err != nil || c.Passed == 0 {
 				return err
 			}
-			_, err = tx.Exec(ctx, writeBookmarkSQL, bookmarkClientData, strconv.FormatUint(c.Last.Tx, 10), c.Last.ID)
+			_, err = tx.Exec(ctx, writeBookmarkSQL, bookmarkClientData, c.Last.Tx, c.Last.ID)
 			return err
 		})
 		if err != nil {
