@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // command is one subcommand: `kirje campaigns create …`.
@@ -43,6 +45,7 @@ type env struct {
 	// terminal is true when stderr is a terminal: long work shows progress there.
 	terminal bool
 	closers  []func()
+	pool     *pgxpool.Pool // opened by db, at most once
 }
 
 func (e *env) onClose(f func()) { e.closers = append(e.closers, f) }

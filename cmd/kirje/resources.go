@@ -31,13 +31,18 @@ func with(groups ...[]string) []string {
 	return out
 }
 
-// db opens the PostgreSQL pool once per command run.
+// db opens the PostgreSQL pool once per command run: later calls (the role check, then the
+// command and the helpers it calls) share it.
 func (e *env) db(ctx context.Context) (*pgxpool.Pool, error) {
+	if e.pool != nil {
+		return e.pool, nil
+	}
 	pool, err := pg.Open(ctx, e.cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	e.onClose(pool.Close)
+	e.pool = pool
 	return pool, nil
 }
 
