@@ -144,10 +144,12 @@ func (w *ledgerWriter) commit(batch []outcome) error {
 }
 
 // writeOutcomes records a group's outcomes and the events that report them. An outcome whose
-// ledger row it does not change was known already: either the same outcome (a group committed
-// again after its commit's acknowledgement was lost), whose event is left out so that it is
-// reported once, or a second message to the row (its first worker stalled past the lease, and
-// the row was claimed and sent again), whose event is written: that message went out too.
+// ledger row it does not change was known already. Either it is the same outcome (a group
+// committed again after its commit's acknowledgement was lost), whose event is left out so that
+// it is reported once; or it is another message to the row (its first worker stalled past the
+// lease, and the row was claimed and sent again), whose result is reported too, as that message
+// was offered to the relay: sent, bounced or refused. Both are told apart by the message's
+// Message-ID, which every outcome of an SMTP transaction carries.
 func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 	byCampaign := map[int64][]campaign.Outcome{}
 	for _, o := range batch {
@@ -163,31 +165,43 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 			changed[[2]int64{id, c}] = true
 		}
 	}
-	known, err := knownSends(ctx, tx, batch, changed)
+	known, err := knownMessages(ctx, tx, batch, changed)
 	if err != nil {
 		return err
 	}
-	var evs []events.Event
+	var evs, late []events.Event
 	for _, o := range batch {
 		key := [2]int64{o.campaignID, o.result.ContactID}
-		if o.event == nil {
-			continue
-		}
-		if changed[key] || (o.result.MessageID != "" && known[key] != o.result.MessageID) {
+		switch {
+		case o.event == nil:
+		case changed[key]:
 			evs = append(evs, *o.event)
+		case o.result.MessageID != "" && known[key] != o.result.MessageID:
+			// Not this row's recorded outcome, so its group may commit again after a lost
+			// acknowledgement and find the row unchanged again: the Message-ID keys the event.
+			ev := *o.event
+			ev.DedupeKey = attemptKey(o.result.MessageID)
+			late = append(late, ev)
 		}
 	}
-	// The worker's events carry no dedupe key: the ledger rows updated above are what keeps an
-	// outcome from being reported twice.
+	// Events of changed rows carry no dedupe key: the ledger rows updated above are what keeps
+	// them from being reported twice.
 	if _, err := events.Copy(ctx, tx, evs); err != nil {
+		return err
+	}
+	if _, err := events.Insert(ctx, tx, late...); err != nil {
 		return err
 	}
 	return nil
 }
 
-// knownSends returns the Message-IDs the ledger holds for the sent outcomes of batch whose rows
-// were not changed: none, but for a group committed again or a row sent twice.
-func knownSends(ctx context.Context, tx pgx.Tx, batch []outcome, changed map[[2]int64]bool) (map[[2]int64]string, error) {
+// attemptKey is the dedupe key of the event that reports the result of the message msgID when
+// that result is not the one its ledger row records.
+func attemptKey(msgID string) string { return "send-attempt:" + msgID }
+
+// knownMessages returns the Message-IDs the ledger holds for the outcomes of batch that carry
+// one and whose rows were not changed: none, but for a group committed again or a row sent twice.
+func knownMessages(ctx context.Context, tx pgx.Tx, batch []outcome, changed map[[2]int64]bool) (map[[2]int64]string, error) {
 	unchanged := map[int64][]int64{}
 	for _, o := range batch {
 		if o.result.MessageID != "" && !changed[[2]int64{o.campaignID, o.result.ContactID}] {

@@ -16,8 +16,9 @@ import (
 )
 
 // A group committed a second time (as after a commit whose acknowledgement was lost) changes no
-// ledger row and reports none of its outcomes again; a different message to a row that has its
-// outcome is reported.
+// ledger row and reports none of its outcomes again. A different message to a row that has its
+// outcome (its worker stalled past the lease) is reported, whether it was sent, bounced or
+// refused, and once, even when its own group is committed twice.
 func TestWriteOutcomesReportsEachOutcomeOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -25,47 +26,69 @@ func TestWriteOutcomesReportsEachOutcomeOnce(t *testing.T) {
 	brand := fixture.Brand(t, db.Pool, "once")
 	a := fixture.Contact(t, db.Pool, "a@once.example", "Buyer")
 	b := fixture.Contact(t, db.Pool, "b@once.example", "Buyer")
-	c := fixture.Campaign(t, db.Pool, brand, "")
+	c := fixture.Contact(t, db.Pool, "c@once.example", "Buyer")
+	camp := fixture.Campaign(t, db.Pool, brand, "")
 	_, err := db.Pool.Exec(ctx, `
 INSERT INTO send_ledger (campaign_id, contact_id, batch, status)
-VALUES ($1, $2, 0, 'sending'), ($1, $3, 0, 'sending')`, c.ID, a.ID, b.ID)
+VALUES ($1, $2, 0, 'sending'), ($1, $3, 0, 'sending'), ($1, $4, 0, 'sending')`, camp.ID, a.ID, b.ID, c.ID)
 	require.NoError(t, err)
-	group := []outcome{
-		{campaignID: c.ID, result: campaign.Outcome{ContactID: a.ID, Status: campaign.SendSent, MessageID: "<a@once.example>"},
-			event: &events.Event{Type: events.Sent, CampaignID: c.ID, ContactID: a.ID, Data: map[string]any{"message_id": "<a@once.example>"}}},
-		{campaignID: c.ID, result: campaign.Outcome{ContactID: b.ID, Status: campaign.SendDropped, Detail: "suppressed"},
-			event: &events.Event{Type: events.Dropped, CampaignID: c.ID, ContactID: b.ID, Reason: "suppressed"}},
+	out := func(contact int64, status campaign.SendStatus, typ events.Type, msgID string) outcome {
+		ev := &events.Event{Type: typ, CampaignID: camp.ID, ContactID: contact}
+		if msgID != "" {
+			ev.Data = map[string]any{"message_id": msgID}
+		}
+		return outcome{campaignID: camp.ID, event: ev,
+			result: campaign.Outcome{ContactID: contact, Status: status, MessageID: msgID}}
 	}
-	for range 2 {
-		require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, group) }))
+	commitTwice := func(group []outcome) {
+		t.Helper()
+		for range 2 {
+			require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, group) }))
+		}
 	}
-
-	rows, err := db.Pool.Query(ctx, `SELECT contact_id, type FROM events WHERE campaign_id = $1 ORDER BY contact_id`, c.ID)
-	require.NoError(t, err)
 	type reported struct {
-		Contact int64
-		Type    string
+		Contact   int64
+		Type      string
+		MessageID string
 	}
-	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[reported])
-	require.NoError(t, err)
-	assert.Equal(t, []reported{{a.ID, "sent"}, {b.ID, "dropped"}}, got)
+	reports := func() []reported {
+		t.Helper()
+		rows, err := db.Pool.Query(ctx, `
+SELECT contact_id, type, coalesce(data->>'message_id', '') FROM events
+WHERE campaign_id = $1 ORDER BY contact_id, id`, camp.ID)
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[reported])
+		require.NoError(t, err)
+		return got
+	}
 
+	commitTwice([]outcome{
+		out(a.ID, campaign.SendSent, events.Sent, "<a1@once.example>"),
+		out(b.ID, campaign.SendDropped, events.Dropped, ""),
+		out(c.ID, campaign.SendBounced, events.Bounce, "<c1@once.example>"),
+	})
+	assert.Equal(t, []reported{
+		{a.ID, "sent", "<a1@once.example>"}, {b.ID, "dropped", ""}, {c.ID, "bounce", "<c1@once.example>"},
+	}, reports(), "each outcome once")
 	var statuses []string
 	require.NoError(t, db.Pool.QueryRow(ctx, `
-SELECT array_agg(status ORDER BY contact_id) FROM send_ledger WHERE campaign_id = $1`, c.ID).Scan(&statuses))
-	assert.Equal(t, []string{"sent", "dropped"}, statuses)
+SELECT array_agg(status ORDER BY contact_id) FROM send_ledger WHERE campaign_id = $1`, camp.ID).Scan(&statuses))
+	assert.Equal(t, []string{"sent", "dropped", "bounced"}, statuses)
 
-	// A worker that stalled past its lease sends after another worker re-claimed the row and sent
-	// it: the row keeps the first outcome, but the second message went out too and is reported.
-	second := []outcome{{campaignID: c.ID, result: campaign.Outcome{ContactID: a.ID, Status: campaign.SendSent, MessageID: "<a2@once.example>"},
-		event: &events.Event{Type: events.Sent, CampaignID: c.ID, ContactID: a.ID, Data: map[string]any{"message_id": "<a2@once.example>"}}}}
-	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, second) }))
-	var sent int
+	// Workers that stalled past their leases offered messages after the rows were claimed again
+	// and given their outcomes: the rows keep those, but the late messages went out too.
+	commitTwice([]outcome{
+		out(a.ID, campaign.SendSent, events.Sent, "<a2@once.example>"),
+		out(b.ID, campaign.SendBounced, events.Bounce, "<b2@once.example>"),
+		out(c.ID, campaign.SendFailed, events.Failed, "<c2@once.example>"),
+	})
+	assert.Equal(t, []reported{
+		{a.ID, "sent", "<a1@once.example>"}, {a.ID, "sent", "<a2@once.example>"},
+		{b.ID, "dropped", ""}, {b.ID, "bounce", "<b2@once.example>"},
+		{c.ID, "bounce", "<c1@once.example>"}, {c.ID, "failed", "<c2@once.example>"},
+	}, reports(), "each late message once")
+	var stored []string
 	require.NoError(t, db.Pool.QueryRow(ctx, `
-SELECT count(*) FROM events WHERE campaign_id = $1 AND contact_id = $2 AND type = 'sent'`, c.ID, a.ID).Scan(&sent))
-	assert.Equal(t, 2, sent, "both messages to a are reported")
-	var stored string
-	require.NoError(t, db.Pool.QueryRow(ctx, `
-SELECT message_id FROM send_ledger WHERE campaign_id = $1 AND contact_id = $2`, c.ID, a.ID).Scan(&stored))
-	assert.Equal(t, "<a@once.example>", stored, "the ledger keeps the first outcome")
+SELECT array_agg(coalesce(message_id, '') ORDER BY contact_id) FROM send_ledger WHERE campaign_id = $1`, camp.ID).Scan(&stored))
+	assert.Equal(t, []string{"<a1@once.example>", "", "<c1@once.example>"}, stored, "the ledger keeps the first outcomes")
 }

@@ -24,7 +24,7 @@ import (
 func (b *batchRun) sendOne(ctx context.Context, conn *mailer.Conn, r campaign.Recipient) error {
 	msg, msgID, err := b.build(r)
 	if err != nil {
-		b.fail(r, err.Error())
+		b.fail(r, "", err.Error())
 		return nil
 	}
 	// The check runs after rendering, immediately before the SMTP transaction, for every
@@ -52,15 +52,16 @@ func (b *batchRun) sendOne(ctx context.Context, conn *mailer.Conn, r campaign.Re
 			&events.Event{Type: events.Sent, Data: map[string]any{"message_id": msgID}})
 		return nil
 	}
-	return b.failed(ctx, r, mailer.Classify(err))
+	return b.failed(ctx, r, msgID, mailer.Classify(err))
 }
 
-// failed records a refused send. A temporary failure of the connection stops the batch.
-func (b *batchRun) failed(ctx context.Context, r campaign.Recipient, f mailer.Failure) error {
+// failed records a refused send of the message msgID. A temporary failure of the connection
+// stops the batch.
+func (b *batchRun) failed(ctx context.Context, r campaign.Recipient, msgID string, f mailer.Failure) error {
 	detail := smtpDetail(f)
 	switch f.Kind {
 	case mailer.HardBounce:
-		b.bounce(ctx, r, detail)
+		b.bounce(ctx, r, msgID, detail)
 	case mailer.Temporary, mailer.MailboxFull:
 		if f.Stage == mailer.StageConnect || f.Code == 0 || f.Code == 421 {
 			// The relay, not the recipient: the attempt does not count against the address.
@@ -68,22 +69,24 @@ func (b *batchRun) failed(ctx context.Context, r campaign.Recipient, f mailer.Fa
 			return fmt.Errorf("batch: relay: %s", detail)
 		}
 		if r.Attempts >= b.w.cfg.MaxAttempts {
-			b.fail(r, "retries exhausted: "+detail)
+			b.fail(r, msgID, "retries exhausted: "+detail)
 			return nil
 		}
 		b.w.metrics.sends.WithLabelValues("deferred").Inc()
 		b.retryLater(r, b.w.now().Add(backoff(r.Attempts)), detail)
 	default: // Block, Permanent: the address is not to blame, so it is not suppressed
-		b.fail(r, detail)
+		b.fail(r, msgID, detail)
 	}
 	return nil
 }
 
-// bounce records a hard bounce and suppresses the address for all marketing.
-func (b *batchRun) bounce(ctx context.Context, r campaign.Recipient, detail string) {
+// bounce records a hard bounce of the message msgID and suppresses the address for all
+// marketing.
+func (b *batchRun) bounce(ctx context.Context, r campaign.Recipient, msgID, detail string) {
 	b.w.metrics.sends.WithLabelValues("bounced").Inc()
-	b.record(r, campaign.Outcome{Status: campaign.SendBounced, Detail: detail},
-		&events.Event{Type: events.Bounce, Reason: detail, Data: map[string]any{"kind": "hard", "stage": "smtp"}})
+	b.record(r, campaign.Outcome{Status: campaign.SendBounced, Detail: detail, MessageID: msgID},
+		&events.Event{Type: events.Bounce, Reason: detail,
+			Data: map[string]any{"kind": "hard", "stage": "smtp", "message_id": msgID}})
 	_, _, err := b.w.supp.AddOne(ctx, suppression.Input{
 		Address: r.Contact.Email, Reason: suppression.ReasonBounce, Source: "smtp", Actor: "worker",
 		ContactID: r.ContactID, CampaignID: b.s.campaign.ID,
@@ -95,10 +98,15 @@ func (b *batchRun) bounce(ctx context.Context, r campaign.Recipient, detail stri
 	}
 }
 
-func (b *batchRun) fail(r campaign.Recipient, detail string) {
+// fail records a send that failed for good. msgID is the message the relay refused, or "" when
+// none was offered (it did not render).
+func (b *batchRun) fail(r campaign.Recipient, msgID, detail string) {
 	b.w.metrics.sends.WithLabelValues("failed").Inc()
-	b.record(r, campaign.Outcome{Status: campaign.SendFailed, Detail: detail},
-		&events.Event{Type: events.Failed, Reason: detail})
+	ev := &events.Event{Type: events.Failed, Reason: detail}
+	if msgID != "" {
+		ev.Data = map[string]any{"message_id": msgID}
+	}
+	b.record(r, campaign.Outcome{Status: campaign.SendFailed, Detail: detail, MessageID: msgID}, ev)
 }
 
 // build renders the message for r and wraps it with the campaign headers.
