@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,19 +100,16 @@ func (f *Folder) Run(ctx context.Context) (Result, error) {
 }
 
 // lockCursorSQL serialises folders: the second waits here, then reads the cursor the first left.
-const lockCursorSQL = `SELECT tx::text, id FROM feed_cursors WHERE name = $1 FOR UPDATE`
+const lockCursorSQL = `SELECT tx, id FROM feed_cursors WHERE name = $1 FOR UPDATE`
 
 // foldBatch folds one batch in one transaction with the cursor.
 func (f *Folder) foldBatch(ctx context.Context) (events, contacts int64, err error) {
 	now := f.now()
 	err = pg.InTx(ctx, f.db, func(tx pgx.Tx) error {
-		var curTx string
+		var curTx uint64
 		var curID int64
 		if err := tx.QueryRow(ctx, lockCursorSQL, cursorName).Scan(&curTx, &curID); err != nil {
 			return fmt.Errorf("engagement: fold: cursor: %w", err)
-		}
-		if _, err := strconv.ParseUint(curTx, 10, 64); err != nil {
-			return fmt.Errorf("engagement: fold: cursor tx %q: %w", curTx, err)
 		}
 		err := tx.QueryRow(ctx, foldSQL, curTx, curID, f.cfg.Batch, now, cursorName).Scan(&events, &contacts)
 		if err != nil {
@@ -141,7 +137,7 @@ const foldSQL = `
 WITH batch AS MATERIALIZED (
     SELECT tx, id, type, occurred_at, contact_id, machine
     FROM events
-    WHERE (tx, id) > ($1::text::xid8, $2::bigint)
+    WHERE (tx, id) > ($1::xid8, $2::bigint)
       AND tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
     ORDER BY tx, id
     LIMIT $3

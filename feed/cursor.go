@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // ErrInvalidCursor is returned for a cursor string Kirje did not produce.
@@ -74,6 +73,3 @@ func (c *Cursor) UnmarshalText(b []byte) error {
 	*c = v
 	return nil
 }
-
-// txParam is c.Tx as the text PostgreSQL casts to xid8 (pgx has no xid8 encoder).
-func (c Cursor) txParam() string { return strconv.FormatUint(c.Tx, 10) }

@@ -3,7 +3,6 @@ package feed
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,13 +33,13 @@ const chunk = 5000
 // lookups in feed order. The contact of a suppression event without contact_id is looked up by
 // the address in its data; COALESCE evaluates that subquery only for those rows.
 const readSQL = `
-SELECT e.tx::text, e.id, e.type, e.occurred_at, coalesce(e.campaign_id, 0), coalesce(e.brand_id, 0),
+SELECT e.tx, e.id, e.type, e.occurred_at, coalesce(e.campaign_id, 0), coalesce(e.brand_id, 0),
        coalesce(e.contact_id, c.id, 0), coalesce(c.email, ''), coalesce(c.customer_number, ''),
        coalesce(c.lead_id, ''), coalesce(e.link_id, 0), coalesce(l.url, ''), e.machine, e.signals,
        e.reason, e.data
 FROM (SELECT * FROM events
-      WHERE (tx, id) > ($1::text::xid8, $2::bigint)
-        AND tx < $5::text::xid8
+      WHERE (tx, id) > ($1::xid8, $2::bigint)
+        AND tx < $5::xid8
         AND ($3::text[] IS NULL OR type = ANY ($3::text[]))
       ORDER BY tx, id
       LIMIT $4) e
@@ -54,7 +53,7 @@ LEFT JOIN LATERAL (
 ORDER BY e.tx, e.id`
 
 // horizonSQL is the safe horizon: every transaction before it has ended.
-const horizonSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`
+const horizonSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())`
 
 // Each calls fn with the events after q.After, oldest first, until q.Limit events (0: until the
 // horizon is reached) or until fn returns an error, which Each returns. fn's *Event is reused:
@@ -107,7 +106,7 @@ func later(a, b Cursor) Cursor {
 }
 
 func readChunk(ctx context.Context, db pg.DBTX, after, horizon Cursor, types []string, n int, ev *Event, fn func(*Event) error) (int, error) {
-	rows, err := db.Query(ctx, readSQL, after.txParam(), after.ID, types, n, horizon.txParam())
+	rows, err := db.Query(ctx, readSQL, after.Tx, after.ID, types, n, horizon.Tx)
 	if err != nil {
 		return 0, fmt.Errorf("feed: read: %w", err)
 	}
@@ -131,7 +130,7 @@ func readChunk(ctx context.Context, db pg.DBTX, after, horizon Cursor, types []s
 // scanEvent fills ev from a row of readSQL, reusing its contact, link and slices.
 func scanEvent(rows pgx.Rows, ev *Event) error {
 	var (
-		tx                  string
+		tx                  uint64
 		contactID           int64
 		email, number, lead string
 		linkID              int32
@@ -146,10 +145,7 @@ func scanEvent(rows pgx.Rows, ev *Event) error {
 	if err != nil {
 		return err
 	}
-	if ev.Cursor.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
-		return fmt.Errorf("tx %q: %w", tx, err)
-	}
-	ev.Cursor.ID = ev.ID
+	ev.Cursor = Cursor{Tx: tx, ID: ev.ID}
 	ev.Time = ev.Time.UTC()
 	ev.Contact, ev.Link = nil, nil
 	if contactID != 0 {
@@ -200,13 +196,9 @@ func Read(ctx context.Context, db pg.DBTX, q Query) (Page, error) {
 // So a reader starting at Head may see a few events from just before "now", and never misses
 // one from after.
 func Head(ctx context.Context, db pg.DBTX) (Cursor, error) {
-	var tx string
-	if err := db.QueryRow(ctx, horizonSQL).Scan(&tx); err != nil {
+	var c Cursor
+	if err := db.QueryRow(ctx, horizonSQL).Scan(&c.Tx); err != nil {
 		return Cursor{}, fmt.Errorf("feed: head: %w", err)
 	}
-	n, err := strconv.ParseUint(tx, 10, 64)
-	if err != nil {
-		return Cursor{}, fmt.Errorf("feed: head: tx %q: %w", tx, err)
-	}
-	return Cursor{Tx: n}, nil
+	return c, nil
 }

@@ -3,7 +3,6 @@ package feed_test
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"testing"
 	"time"
 
@@ -187,7 +186,7 @@ func countEvents(t *testing.T, db pg.DBTX, q feed.Query) int {
 	}
 	var n int
 	require.NoError(t, db.QueryRow(context.Background(), `
-SELECT count(*) FROM events WHERE (tx, id) > ($1::text::xid8, $2) AND ($3::text[] IS NULL OR type = ANY ($3))`,
-		strconv.FormatUint(q.After.Tx, 10), q.After.ID, types).Scan(&n))
+SELECT count(*) FROM events WHERE (tx, id) > ($1::xid8, $2) AND ($3::text[] IS NULL OR type = ANY ($3))`,
+		q.After.Tx, q.After.ID, types).Scan(&n))
 	return n
 }

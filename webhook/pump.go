@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -56,7 +55,7 @@ func (d *Dispatcher) Pump(ctx context.Context) (PumpResult, error) {
 // lockSubscriptionSQL takes a subscription for filling; SKIP LOCKED lets a concurrent pump pass
 // it by instead of making the same deliveries after it.
 const lockSubscriptionSQL = `
-SELECT types, cursor_tx::text, cursor_id,
+SELECT types, cursor_tx, cursor_id,
        (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'pending')
 FROM webhook_subscriptions s
 WHERE id = $1 AND status = 'active'
@@ -67,7 +66,7 @@ INSERT INTO webhook_deliveries (subscription_id, message_id, body, events, next_
 VALUES ($1, $2, $3, $4, $5, $5)`
 
 const moveCursorSQL = `
-UPDATE webhook_subscriptions SET cursor_tx = $2::text::xid8, cursor_id = $3, updated_at = $4 WHERE id = $1`
+UPDATE webhook_subscriptions SET cursor_tx = $2::xid8, cursor_id = $3, updated_at = $4 WHERE id = $1`
 
 // fill makes up to MaxPending deliveries of one subscription's new events, moving its cursor in
 // the same transaction: events go into exactly one delivery.
@@ -76,20 +75,16 @@ func (d *Dispatcher) fill(ctx context.Context, id int64) (int, error) {
 	err := pg.InTx(ctx, d.db, func(tx pgx.Tx) error {
 		var (
 			types    []string
-			curTx    string
 			cur      feed.Cursor
 			pending  int
 			filtered []events.Type
 		)
-		err := tx.QueryRow(ctx, lockSubscriptionSQL, id).Scan(&types, &curTx, &cur.ID, &pending)
+		err := tx.QueryRow(ctx, lockSubscriptionSQL, id).Scan(&types, &cur.Tx, &cur.ID, &pending)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // disabled, removed, or another pump has it
 		}
 		if err != nil {
 			return err
-		}
-		if cur.Tx, err = strconv.ParseUint(curTx, 10, 64); err != nil {
-			return fmt.Errorf("cursor tx %q: %w", curTx, err)
 		}
 		for _, t := range types {
 			filtered = append(filtered, events.Type(t))
@@ -111,7 +106,7 @@ func (d *Dispatcher) fill(ctx context.Context, id int64) (int, error) {
 			cur = next
 		}
 		if cur != start {
-			_, err = tx.Exec(ctx, moveCursorSQL, id, strconv.FormatUint(cur.Tx, 10), cur.ID, now)
+			_, err = tx.Exec(ctx, moveCursorSQL, id, cur.Tx, cur.ID, now)
 		}
 		return err
 	})

@@ -75,7 +75,7 @@ func NewStore(db pg.DBTX, policy Policy, now func() time.Time) *Store {
 
 const insertSQL = `
 INSERT INTO webhook_subscriptions (url, types, description, secret, cursor_tx, cursor_id, created_by, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5::text::xid8, $6, $7, $8, $8)
+VALUES ($1, $2, $3, $4, $5::xid8, $6, $7, $8, $8)
 RETURNING id`
 
 // Add validates in (the URL against the policy, the event types) and stores a subscription. It
@@ -101,7 +101,7 @@ func (s *Store) Add(ctx context.Context, in Input) (Created, error) {
 	key := newSecret()
 	var id int64
 	err = s.db.QueryRow(ctx, insertSQL, u.String(), types, strings.TrimSpace(in.Description), key,
-		fmt.Sprint(from.Tx), from.ID, in.CreatedBy, s.now()).Scan(&id)
+		from.Tx, from.ID, in.CreatedBy, s.now()).Scan(&id)
 	if err != nil {
 		return Created{}, fmt.Errorf("webhook: add: %w", err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) Add(ctx context.Context, in Input) (Created, error) {
 // pending delivery (what a disabled or struggling endpoint is failing on).
 const selectSQL = `
 SELECT s.id, s.url, s.types, s.description, s.status, s.disabled_reason, s.disabled_at,
-       s.cursor_tx::text, s.cursor_id, s.created_by, s.created_at,
+       s.cursor_tx, s.cursor_id, s.created_by, s.created_at,
        (SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'pending'),
        coalesce((SELECT d.last_error FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'pending'
                  ORDER BY d.id LIMIT 1), '')
@@ -150,15 +150,11 @@ func (s *Store) List(ctx context.Context) ([]Subscription, error) {
 
 func scanSubscription(row pgx.CollectableRow) (Subscription, error) {
 	var sub Subscription
-	var tx string
 	var types []string
 	err := row.Scan(&sub.ID, &sub.URL, &types, &sub.Description, &sub.Status, &sub.DisabledReason,
-		&sub.DisabledAt, &tx, &sub.Cursor.ID, &sub.CreatedBy, &sub.CreatedAt, &sub.Pending, &sub.LastError)
+		&sub.DisabledAt, &sub.Cursor.Tx, &sub.Cursor.ID, &sub.CreatedBy, &sub.CreatedAt, &sub.Pending, &sub.LastError)
 	if err != nil {
 		return sub, err
-	}
-	if _, err := fmt.Sscan(tx, &sub.Cursor.Tx); err != nil {
-		return sub, fmt.Errorf("cursor tx %q: %w", tx, err)
 	}
 	sub.Types = make([]events.Type, len(types))
 	for i, t := range types {
