@@ -50,7 +50,7 @@ func (w *Worker) processBatch(ctx context.Context, t *asynq.Task) error {
 	w.metrics.batch.WithLabelValues("send").Observe(time.Since(stage).Seconds())
 	// The outcomes must be committed before the task counts as done, whatever ctx says.
 	stage = time.Now()
-	if err := w.writer.wait(context.WithoutCancel(ctx), b.lastSeq); err != nil {
+	if err := w.writer.wait(context.WithoutCancel(ctx), b.firstSeq, b.lastSeq); err != nil {
 		return fmt.Errorf("batch: record outcomes: %w", err)
 	}
 	w.metrics.batch.WithLabelValues("record").Observe(time.Since(stage).Seconds())
@@ -92,11 +92,12 @@ func (w *Worker) enqueueAt(ctx context.Context, campaignID int64, batch int, at 
 
 // batchRun is one execution of a batch.
 type batchRun struct {
-	w       *Worker
-	s       *sendable
-	batch   int
-	log     *slog.Logger
-	lastSeq uint64
+	w     *Worker
+	s     *sendable
+	batch int
+	log   *slog.Logger
+	// firstSeq and lastSeq number the batch's first and last outcome handed to the ledger writer.
+	firstSeq, lastSeq uint64
 	// retryAt is the earliest time a row handed back with a delay may be claimed again.
 	retryAt time.Time
 }
@@ -206,6 +207,9 @@ func (b *batchRun) record(r campaign.Recipient, out campaign.Outcome, ev *events
 		}
 	}
 	b.lastSeq = b.w.writer.submit(outcome{campaignID: b.s.campaign.ID, result: out, event: ev})
+	if b.firstSeq == 0 {
+		b.firstSeq = b.lastSeq
+	}
 }
 
 func (b *batchRun) drop(r campaign.Recipient, why string) {

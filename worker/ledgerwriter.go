@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 // outcome is one recipient's result and the event that reports it.
 type outcome struct {
+	seq        uint64 // set by submit
 	campaignID int64
 	result     campaign.Outcome
 	event      *events.Event
@@ -47,16 +49,29 @@ type ledgerWriter struct {
 	// flushed is closed and replaced after every commit attempt; waiters compare sequence numbers.
 	mu        sync.Mutex
 	submitted uint64
-	committed uint64
+	committed uint64              // every outcome up to this sequence number is written (or failed)
+	ahead     map[uint64]struct{} // outcomes after committed that are written (or failed) already
+	failures  []failure           // the newest groups whose commit failed, at most maxFailures
 	flushed   chan struct{}
-	err       error
 	done      chan struct{}
 }
+
+// failure is a group whose commit failed: its outcomes' sequence numbers lie in [from, to].
+type failure struct {
+	from, to uint64
+	err      error
+}
+
+// maxFailures bounds the failed groups remembered for wait. A failed group has been retried for
+// seconds before it counts as failed, and a batch waits for its outcomes as soon as it has sent,
+// so a batch would have to wait behind more than this many failures to miss its own.
+const maxFailures = 64
 
 func newLedgerWriter(db *pgxpool.Pool, logger *slog.Logger) *ledgerWriter {
 	return &ledgerWriter{
 		db: db, logger: logger,
 		queue:   make(chan outcome, 4096),
+		ahead:   map[uint64]struct{}{},
 		flushed: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -66,20 +81,29 @@ func newLedgerWriter(db *pgxpool.Pool, logger *slog.Logger) *ledgerWriter {
 func (w *ledgerWriter) submit(o outcome) uint64 {
 	w.mu.Lock()
 	w.submitted++
-	seq := w.submitted
+	o.seq = w.submitted
 	w.mu.Unlock()
 	w.queue <- o
-	return seq
+	return o.seq
 }
 
-// wait blocks until every outcome up to seq is committed, returning the error of a failed commit
-// in that range.
-func (w *ledgerWriter) wait(ctx context.Context, seq uint64) error {
+// wait blocks until every outcome up to to is committed, and returns the error of a failed
+// commit of a group that had outcomes numbered from from to to (possibly other callers'
+// outcomes between them: a caller that gets an error treats its outcomes as unrecorded).
+func (w *ledgerWriter) wait(ctx context.Context, from, to uint64) error {
 	for {
 		w.mu.Lock()
-		committed, err, ch := w.committed, w.err, w.flushed
+		committed, ch := w.committed, w.flushed
+		var err error
+		if committed >= to {
+			for _, f := range w.failures {
+				if f.from <= to && f.to >= from {
+					err = f.err
+				}
+			}
+		}
 		w.mu.Unlock()
-		if committed >= seq {
+		if committed >= to {
 			return err
 		}
 		select {
@@ -112,13 +136,36 @@ func (w *ledgerWriter) run() {
 		}
 		linger.Stop()
 		err := w.commit(batch)
-		w.mu.Lock()
-		w.committed += uint64(len(batch))
-		w.err = err
-		close(w.flushed)
-		w.flushed = make(chan struct{})
-		w.mu.Unlock()
+		w.settle(batch, err)
 	}
+}
+
+// settle marks a group's outcomes as written (or failed) and wakes the waiters. Sequence numbers
+// are taken before outcomes enter the queue, so two senders' outcomes may arrive in the other
+// order and land in different groups: committed advances only over numbers all settled.
+func (w *ledgerWriter) settle(batch []outcome, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	from, to := batch[0].seq, batch[0].seq
+	for _, o := range batch {
+		w.ahead[o.seq] = struct{}{}
+		from, to = min(from, o.seq), max(to, o.seq)
+	}
+	for {
+		if _, ok := w.ahead[w.committed+1]; !ok {
+			break
+		}
+		delete(w.ahead, w.committed+1)
+		w.committed++
+	}
+	if err != nil {
+		w.failures = append(w.failures, failure{from: from, to: to, err: err})
+		if len(w.failures) > maxFailures {
+			w.failures = slices.Delete(w.failures, 0, len(w.failures)-maxFailures)
+		}
+	}
+	close(w.flushed)
+	w.flushed = make(chan struct{})
 }
 
 func (w *ledgerWriter) close() {
@@ -151,32 +198,21 @@ func (w *ledgerWriter) commit(batch []outcome) error {
 // was offered to the relay: sent, bounced or refused. Both are told apart by the message's
 // Message-ID, which every outcome of an SMTP transaction carries.
 func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
-	byCampaign := map[int64][]campaign.Outcome{}
-	for _, o := range batch {
-		byCampaign[o.campaignID] = append(byCampaign[o.campaignID], o.result)
-	}
-	changed := make(map[[2]int64]bool, len(batch))
-	for id, outs := range byCampaign {
-		contacts, err := campaign.RecordChanged(ctx, tx, id, outs)
-		if err != nil {
-			return fmt.Errorf("record outcomes of campaign %d: %w", id, err)
-		}
-		for _, c := range contacts {
-			changed[[2]int64{id, c}] = true
-		}
+	changed, err := recordOutcomes(ctx, tx, batch)
+	if err != nil {
+		return err
 	}
 	known, err := knownMessages(ctx, tx, batch, changed)
 	if err != nil {
 		return err
 	}
 	var evs, late []events.Event
-	for _, o := range batch {
-		key := [2]int64{o.campaignID, o.result.ContactID}
+	for i, o := range batch {
 		switch {
 		case o.event == nil:
-		case changed[key]:
+		case changed[i]:
 			evs = append(evs, *o.event)
-		case o.result.MessageID != "" && known[key] != o.result.MessageID:
+		case o.result.MessageID != "" && known[[2]int64{o.campaignID, o.result.ContactID}] != o.result.MessageID:
 			// Not this row's recorded outcome, so its group may commit again after a lost
 			// acknowledgement and find the row unchanged again: the Message-ID keys the event.
 			ev := *o.event
@@ -195,22 +231,66 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 	return nil
 }
 
+// recordOutcomes updates the ledger rows of batch's outcomes and reports which outcomes changed
+// their row. A row may have two outcomes in one group (a stalled worker's late result beside the
+// new claim's); they are recorded in the order they were submitted, in statements of their own,
+// as one statement updates a row once.
+func recordOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) ([]bool, error) {
+	changed := make([]bool, len(batch))
+	todo := make([]int, len(batch))
+	for i := range todo {
+		todo[i] = i
+	}
+	for len(todo) > 0 {
+		var later []int
+		round := map[int64]map[int64]int{} // campaign → contact → index in batch
+		for _, i := range todo {
+			o := batch[i]
+			contacts := round[o.campaignID]
+			if contacts == nil {
+				contacts = map[int64]int{}
+				round[o.campaignID] = contacts
+			}
+			if _, twice := contacts[o.result.ContactID]; twice {
+				later = append(later, i)
+				continue
+			}
+			contacts[o.result.ContactID] = i
+		}
+		for id, contacts := range round {
+			outs := make([]campaign.Outcome, 0, len(contacts))
+			for _, i := range contacts {
+				outs = append(outs, batch[i].result)
+			}
+			rows, err := campaign.RecordChanged(ctx, tx, id, outs)
+			if err != nil {
+				return nil, fmt.Errorf("record outcomes of campaign %d: %w", id, err)
+			}
+			for _, c := range rows {
+				changed[contacts[c]] = true
+			}
+		}
+		todo = later
+	}
+	return changed, nil
+}
+
 // attemptKey is the dedupe key of the event that reports the result of the message msgID when
 // that result is not the one its ledger row records.
 func attemptKey(msgID string) string { return "send-attempt:" + msgID }
 
 // knownMessages returns the Message-IDs the ledger holds for the outcomes of batch that carry
-// one and whose rows were not changed: none, but for a group committed again or a row sent twice.
-func knownMessages(ctx context.Context, tx pgx.Tx, batch []outcome, changed map[[2]int64]bool) (map[[2]int64]string, error) {
+// one and did not change their row: none, but for a group committed again or a row sent twice.
+func knownMessages(ctx context.Context, tx pgx.Tx, batch []outcome, changed []bool) (map[[2]int64]string, error) {
 	unchanged := map[int64][]int64{}
-	for _, o := range batch {
-		if o.result.MessageID != "" && !changed[[2]int64{o.campaignID, o.result.ContactID}] {
+	for i, o := range batch {
+		if o.result.MessageID != "" && !changed[i] {
 			unchanged[o.campaignID] = append(unchanged[o.campaignID], o.result.ContactID)
 		}
 	}
 	known := map[[2]int64]string{}
 	for id, contacts := range unchanged {
-		ids, err := campaign.MessageIDs(ctx, tx, id, contacts)
+		ids, err := campaign.MessageIDs(ctx, tx, id, slices.Compact(slices.Sorted(slices.Values(contacts))))
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,10 @@ package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -91,4 +94,75 @@ SELECT array_agg(status ORDER BY contact_id) FROM send_ledger WHERE campaign_id 
 	require.NoError(t, db.Pool.QueryRow(ctx, `
 SELECT array_agg(coalesce(message_id, '') ORDER BY contact_id) FROM send_ledger WHERE campaign_id = $1`, camp.ID).Scan(&stored))
 	assert.Equal(t, []string{"<a1@once.example>", "", "<c1@once.example>"}, stored, "the ledger keeps the first outcomes")
+}
+
+// A row with two outcomes in one group (a stalled worker's late bounce beside the new claim's
+// send, in either order) takes the new claim's, and both are reported once, however often the
+// group is committed.
+func TestWriteOutcomesTakesARowTwiceInOneGroup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	brand := fixture.Brand(t, db.Pool, "twice")
+	camp := fixture.Campaign(t, db.Pool, brand, "")
+	oldLease, newLease := time.Now().Add(-time.Minute).Truncate(time.Microsecond), time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	for i, lateFirst := range []bool{true, false} {
+		ct := fixture.Contact(t, db.Pool, fmt.Sprintf("c%d@twice.example", i), "Buyer")
+		_, err := db.Pool.Exec(ctx, `
+INSERT INTO send_ledger (campaign_id, contact_id, batch, status, lease_until) VALUES ($1, $2, 0, 'sending', $3)`,
+			camp.ID, ct.ID, newLease)
+		require.NoError(t, err)
+		lateID, newID := fmt.Sprintf("<late%d@twice.example>", i), fmt.Sprintf("<new%d@twice.example>", i)
+		late := outcome{campaignID: camp.ID,
+			result: campaign.Outcome{ContactID: ct.ID, Status: campaign.SendBounced, MessageID: lateID, Lease: oldLease},
+			event:  &events.Event{Type: events.Bounce, CampaignID: camp.ID, ContactID: ct.ID, Data: map[string]any{"message_id": lateID}}}
+		current := outcome{campaignID: camp.ID,
+			result: campaign.Outcome{ContactID: ct.ID, Status: campaign.SendSent, MessageID: newID, Lease: newLease},
+			event:  &events.Event{Type: events.Sent, CampaignID: camp.ID, ContactID: ct.ID, Data: map[string]any{"message_id": newID}}}
+		group := []outcome{current, late}
+		if lateFirst {
+			group = []outcome{late, current}
+		}
+		for range 2 {
+			require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, group) }), "late first: %v", lateFirst)
+		}
+
+		var status, msgID string
+		require.NoError(t, db.Pool.QueryRow(ctx, `
+SELECT status, message_id FROM send_ledger WHERE campaign_id = $1 AND contact_id = $2`, camp.ID, ct.ID).Scan(&status, &msgID))
+		assert.Equal(t, []string{"sent", newID}, []string{status, msgID}, "late first: %v", lateFirst)
+		var reported []string
+		require.NoError(t, db.Pool.QueryRow(ctx, `
+SELECT array_agg(type || ' ' || (data->>'message_id') ORDER BY type) FROM events
+WHERE campaign_id = $1 AND contact_id = $2`, camp.ID, ct.ID).Scan(&reported))
+		assert.Equal(t, []string{"bounce " + lateID, "sent " + newID}, reported, "late first: %v", lateFirst)
+	}
+}
+
+// A batch learns that its outcomes failed to commit even when a later group committed before it
+// asked, and it does not count as committed before every outcome up to its own is.
+func TestLedgerWriterWaitSeesTheFailureOfItsOwnGroup(t *testing.T) {
+	t.Parallel()
+	w := newLedgerWriter(nil, nil)
+	var seqs []uint64
+	for range 5 {
+		seqs = append(seqs, w.submit(outcome{}))
+	}
+	require.Equal(t, []uint64{1, 2, 3, 4, 5}, seqs)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx := context.Background()
+	errDown := errors.New("database down")
+
+	w.settle([]outcome{{seq: 2}}, nil) // 2 overtook 1 in the queue
+	assert.ErrorIs(t, w.wait(cancelled, 2, 2), context.Canceled, "1 is not settled, so 2 is not yet counted")
+	w.settle([]outcome{{seq: 1}}, errDown)
+	w.settle([]outcome{{seq: 3}, {seq: 4}}, nil)
+	assert.ErrorIs(t, w.wait(ctx, 1, 1), errDown, "a later group's success hides nothing")
+	assert.NoError(t, w.wait(ctx, 2, 2))
+	assert.NoError(t, w.wait(ctx, 3, 4))
+	assert.ErrorIs(t, w.wait(ctx, 1, 4), errDown)
+	assert.ErrorIs(t, w.wait(cancelled, 5, 5), context.Canceled)
+	w.settle([]outcome{{seq: 5}}, nil)
+	assert.NoError(t, w.wait(ctx, 5, 5))
 }

@@ -161,11 +161,12 @@ func TestSMTPRepliesDecideOutcomes(t *testing.T) {
 	tests := []struct {
 		email, status, detail string
 		suppressed            bool
+		event                 string // the event that reports the outcome, "" for none
 	}{
-		{"user0@replies.example", "bounced", "550 5.1.1", true},
-		{"user1@replies.example", "failed", "550 5.7.1", false},
-		{"user2@replies.example", "pending", "451 4.3.0", false},
-		{"user3@replies.example", "sent", "", false},
+		{"user0@replies.example", "bounced", "550 5.1.1", true, "bounce"},
+		{"user1@replies.example", "failed", "550 5.7.1", false, "failed"},
+		{"user2@replies.example", "pending", "451 4.3.0", false, ""},
+		{"user3@replies.example", "sent", "", false, "sent"},
 	}
 	for _, tt := range tests {
 		status, detail := b.ledger(t, c.ID, tt.email)
@@ -174,6 +175,19 @@ func TestSMTPRepliesDecideOutcomes(t *testing.T) {
 		v, err := b.list.Check(ctx, b.brand.ID, tt.email)
 		require.NoError(t, err)
 		assert.Equal(t, tt.suppressed, v.Suppressed, tt.email)
+		if tt.event == "" {
+			continue
+		}
+		// The message offered is named in the row and in its event, so that a late result of
+		// a stalled worker can be told from this one.
+		var rowID, eventID string
+		require.NoError(t, b.db.Pool.QueryRow(ctx, `
+SELECT coalesce(l.message_id, ''), coalesce(e.data->>'message_id', '')
+FROM send_ledger l JOIN contacts c ON c.id = l.contact_id
+JOIN events e ON e.campaign_id = l.campaign_id AND e.contact_id = l.contact_id AND e.type = $3
+WHERE l.campaign_id = $1 AND c.email = $2`, c.ID, tt.email, tt.event).Scan(&rowID, &eventID), tt.email)
+		assert.NotEmpty(t, rowID, tt.email)
+		assert.Equal(t, rowID, eventID, tt.email)
 	}
 	var notBefore time.Time
 	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT l.not_before FROM send_ledger l JOIN contacts c ON c.id = l.contact_id
