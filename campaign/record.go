@@ -17,7 +17,7 @@ type Outcome struct {
 	// Status is SendSent, SendDropped, SendBounced, SendFailed, or SendPending to try again later
 	// (throttled, SMTP 4xx, suppression list unreachable).
 	Status    SendStatus
-	MessageID string    // the Message-ID of a sent message
+	MessageID string    // the Message-ID of the message offered: sent, bounced or refused
 	Detail    string    // why: suppression reason, SMTP reply, "erased"...
 	NotBefore time.Time // for SendPending: not claimed again before this time (zero: at once)
 	// Unattempted, for SendPending: the row was handed back without a send being tried
