@@ -26,6 +26,10 @@ const (
 	Complaint          Type = "complaint"   // a spam complaint arrived
 	SuppressionAdded   Type = "suppression_added"
 	SuppressionRemoved Type = "suppression_removed"
+	// SubjectErased: a data subject was erased at their request. Data holds the address's
+	// hash (address_hash), which systems that received their data can match to erase it too.
+	// Like every other event about the person, it names no contact.
+	SubjectErased Type = "erased"
 )
 
 // Event is one row of the events table. Zero IDs mean "not known" and are stored as NULL.

@@ -6,7 +6,7 @@ import "slices"
 // type constant must be added here, or the feed refuses it as a filter.
 func Types() []Type {
 	return []Type{Sent, Dropped, Bounce, Failed, Open, Click, Unsubscribe, Resubscribe, Complaint,
-		SuppressionAdded, SuppressionRemoved, SoftBounce, Block, Delayed, Unclassified}
+		SuppressionAdded, SuppressionRemoved, SubjectErased, SoftBounce, Block, Delayed, Unclassified}
 }
 
 // Valid reports whether t is one of the declared event types.

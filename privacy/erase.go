@@ -107,6 +107,15 @@ func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor strin
 	if res.Events, err = events.Forget(ctx, tx, res.ContactID, sub.address, sub.hash); err != nil {
 		return err
 	}
+	// Every erasure says so in the feed, also when an earlier entry (an unsubscribe, say)
+	// already suppressed the address and so no suppression_added event is written above.
+	// Like the person's other events, it names no contact.
+	_, err = events.Insert(ctx, tx, events.Event{Type: events.SubjectErased,
+		Reason: string(suppression.ReasonErasure),
+		Data:   map[string]any{"address_hash": hex.EncodeToString(sub.hash), "suppression_id": entry.ID}})
+	if err != nil {
+		return err
+	}
 	if res.Others, err = eraseOthers(ctx, tx, res.ContactID, sub, pattern); err != nil {
 		return err
 	}

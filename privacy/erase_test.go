@@ -48,6 +48,10 @@ func TestEraseLeavesNoTraceAndStaysSuppressed(t *testing.T) {
 	assert.EqualValues(t, 1, res.Others.LedgerDetails)
 
 	assert.Empty(t, traces(t, e, subjectAddr), "no column of any table holds the address")
+	entries, err := e.list.Find(e.ctx, subjectAddr)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	assert.Equal(t, 1, erasedEvents(t, e, entries[0].AddressHash), "the feed tells the register's systems")
 	for _, id := range []string{"C-1001", `L-\"77`} {
 		assert.Empty(t, traces(t, e, id), "no column holds the contact's customer number or lead ID")
 	}
@@ -113,6 +117,7 @@ func TestEraseIsRepeatableAndCoversUnknownAddresses(t *testing.T) {
 	entries, err := e.list.Find(e.ctx, "stranger@example.fi")
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "one entry, however often erased")
+	assert.Equal(t, 2, erasedEvents(t, e, entries[0].AddressHash), "each erasure is in the feed, the second too")
 	assert.Equal(t, suppression.ReasonErasure, entries[0].Reason)
 	assert.Empty(t, entries[0].Address, "hash only")
 	assert.Empty(t, traces(t, e, "stranger@example.fi"))
@@ -122,4 +127,14 @@ func TestEraseIsRepeatableAndCoversUnknownAddresses(t *testing.T) {
 	audit, err := access.AuditLog(e.ctx, e.db.Pool, access.AuditQuery{Action: access.ActionSubjectErase})
 	require.NoError(t, err)
 	assert.Len(t, audit, 2)
+}
+
+// erasedEvents counts the erased events that name the address hash, as the feed's readers see
+// them.
+func erasedEvents(t *testing.T, e *env, hash []byte) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.db.Pool.QueryRow(e.ctx, `
+SELECT count(*) FROM events WHERE type = 'erased' AND data->>'address_hash' = encode($1::bytea, 'hex')`, hash).Scan(&n))
+	return n
 }
