@@ -161,3 +161,28 @@ func MessageIDs(ctx context.Context, db pg.DBTX, campaignID int64, contacts []in
 	}
 	return ids, nil
 }
+
+// DroppedRow is a ledger row dropped at materialisation, with the register's reason.
+type DroppedRow struct {
+	ContactID int64
+	Detail    string // "banned" or "no_consent"
+}
+
+// droppedAtStartSQL reads the rows Materialize dropped (DroppedBatch).
+const droppedAtStartSQL = `
+SELECT contact_id, coalesce(detail, '') FROM send_ledger
+WHERE campaign_id = $1 AND batch = -1 ORDER BY contact_id`
+
+// DroppedAtStart returns the rows of a campaign that Materialize dropped because the register
+// does not allow marketing to their contacts.
+func DroppedAtStart(ctx context.Context, db pg.DBTX, campaignID int64) ([]DroppedRow, error) {
+	rows, err := db.Query(ctx, droppedAtStartSQL, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("campaign: rows dropped at the start of %d: %w", campaignID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DroppedRow])
+	if err != nil {
+		return nil, fmt.Errorf("campaign: rows dropped at the start of %d: %w", campaignID, err)
+	}
+	return out, nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kirje/kirje/campaign"
+	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/internal/pg"
 )
 
@@ -54,8 +55,10 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 			if err != nil {
 				return err
 			}
-			res, err = campaign.Materialize(ctx, tx, running, w.cfg.BatchSize)
-			return err
+			if res, err = campaign.Materialize(ctx, tx, running, w.cfg.BatchSize); err != nil {
+				return err
+			}
+			return reportDroppedAtStart(ctx, tx, running, res, w.now())
 		})
 		if errors.Is(err, campaign.ErrStaleSchedule) || errors.Is(err, campaign.ErrInvalidTransition) {
 			log.Info("worker: campaign changed before its start; nothing to do", "err", err)
@@ -64,6 +67,7 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
+		w.metrics.sends.WithLabelValues("dropped").Add(float64(res.Dropped))
 		log.Info("worker: campaign started", "audience", res.Audience, "dropped", res.Dropped, "batches", res.Batches)
 		for b := range res.Batches {
 			batches = append(batches, b)
@@ -79,6 +83,30 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("start: %w", err)
 	}
 	return w.finishIfDone(ctx, c.ID)
+}
+
+// reportDroppedAtStart writes a dropped event for every contact the audience left out at
+// materialisation because the register does not allow marketing to them (banned, or a b2c
+// contact without consent), as a send does for a contact banned later: every row of the ledger
+// has an event that reports its outcome. It runs in the materialising transaction, so the rows
+// and their events commit together, once.
+func reportDroppedAtStart(ctx context.Context, tx pgx.Tx, c campaign.Campaign, res campaign.MaterializeResult, now time.Time) error {
+	if res.Dropped == 0 {
+		return nil
+	}
+	rows, err := campaign.DroppedAtStart(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	evs := make([]events.Event, len(rows))
+	for i, r := range rows {
+		evs[i] = events.Event{Type: events.Dropped, OccurredAt: now, CampaignID: c.ID, ContactID: r.ContactID,
+			BrandID: c.BrandID, Reason: r.Detail}
+	}
+	if _, err := events.Copy(ctx, tx, evs); err != nil {
+		return fmt.Errorf("report contacts dropped at start: %w", err)
+	}
+	return nil
 }
 
 // openBatches lists the batches of a campaign that still have rows to send.

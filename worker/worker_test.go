@@ -96,6 +96,13 @@ func TestCampaignSendsOnceToEachMailableRecipient(t *testing.T) {
 	var sentEvents int
 	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'sent' AND campaign_id = $1`, c.ID).Scan(&sentEvents))
 	assert.Equal(t, len(want), sentEvents)
+	// Every drop is reported, those made when the audience was materialised too.
+	var dropped []string
+	require.NoError(t, db.QueryRow(ctx, `
+SELECT array_agg(k.email || ' ' || e.reason ORDER BY k.email) FROM events e JOIN contacts k ON k.id = e.contact_id
+WHERE e.type = 'dropped' AND e.campaign_id = $1 AND e.brand_id = $2`, c.ID, b.brand.ID).Scan(&dropped))
+	assert.Equal(t, []string{"banned@corp1.example banned", "gone@corp2.example suppressed:address",
+		"private@home.example no_consent"}, dropped)
 }
 
 // The check runs right before each message: an address suppressed after the audience was
