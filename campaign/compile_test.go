@@ -39,6 +39,8 @@ func TestWhereCompiles(t *testing.T) {
 			`c.customer_number = $1::text`, []any{"1001"}},
 		{"exists true", `{"field": "phone", "op": "exists", "value": true}`, `c.phone <> ''`, nil},
 		{"exists false", `{"field": "phone", "op": "exists", "value": false}`, `c.phone = ''`, nil},
+		{"postal address", `{"field": "postal_address", "op": "contains", "value": "Tampere"}`,
+			`c.postal_address ILIKE $1::text`, []any{"%Tampere%"}},
 		{"text gt", `{"field": "last_name", "op": "gt", "value": "M"}`, `c.last_name > $1::text`, []any{"M"}},
 		{"time lt", `{"field": "created_at", "op": "lt", "value": "2026-01-02T05:04:05+02:00"}`,
 			`c.created_at < $1::timestamptz`, []any{at.In(time.FixedZone("", 2*3600))}},

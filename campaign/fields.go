@@ -48,6 +48,7 @@ var fields = map[string]field{
 	"segment":             {expr: "c.segment", typ: typeText},
 	"country":             {expr: "c.country", typ: typeText},
 	"phone":               {expr: "c.phone", typ: typeText},
+	"postal_address":      {expr: "c.postal_address", typ: typeText},
 	"customer_number":     {expr: "c.customer_number", typ: typeText},
 	"lead_id":             {expr: "c.lead_id", typ: typeText},
 	"kind":                {expr: "c.kind", typ: typeText, enum: []string{"b2b", "b2c"}},
