@@ -16,7 +16,7 @@ import (
 type CompanyInput struct {
 	Name       string `json:"name"`
 	BusinessID string `json:"business_id"` // normalised with NormalizeBusinessID(Country, …)
-	Website    string `json:"website"`
+	Website    string `json:"website"`     // as written, without whitespace ("www.example.fi")
 	Country    string `json:"country"`
 	Location   string `json:"location"`
 }
@@ -25,13 +25,14 @@ type CompanyInput struct {
 type companyRow CompanyInput
 
 func (in CompanyInput) normalize() (companyRow, error) {
-	r := companyRow{
-		Name:     strings.TrimSpace(in.Name),
-		Website:  strings.TrimSpace(in.Website),
-		Country:  normalizeCountry(in.Country),
-		Location: strings.TrimSpace(in.Location),
-	}
+	r := companyRow{Name: strings.TrimSpace(in.Name), Country: normalizeCountry(in.Country)}
 	var err error
+	if r.Website, err = cleanWebsite("website", in.Website); err != nil {
+		return companyRow{}, err
+	}
+	if r.Location, err = cleanText("location", in.Location, false); err != nil {
+		return companyRow{}, err
+	}
 	if r.BusinessID, err = NormalizeBusinessID(r.Country, in.BusinessID); err != nil {
 		return companyRow{}, err
 	}

@@ -33,7 +33,11 @@ func (s *Store) UpsertContact(ctx context.Context, in ContactInput) (c Contact, 
 		return Contact{}, false, fmt.Errorf("register: upsert contact: %w", err)
 	}
 	err = inTx(ctx, s.db, func(db pg.DBTX) error {
-		res, err := upsertContacts(ctx, db, []contactRow{r})
+		var companies []companyRow
+		if r.company != (companyRow{}) {
+			companies = []companyRow{r.company}
+		}
+		res, err := upsertContacts(ctx, db, []contactRow{r}, companies)
 		if err != nil {
 			return err
 		}

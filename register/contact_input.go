@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -30,10 +31,14 @@ type ContactInput struct {
 	Attributes map[string]any `json:"attributes"`
 	// The contact's company, found or created as UpsertCompany does when CompanyName or
 	// BusinessID is given. CompanyCountry (or else Country) decides how BusinessID is validated
-	// and fills the company's country when it has none.
-	CompanyName    string `json:"company_name"`
-	BusinessID     string `json:"business_id"`
-	CompanyCountry string `json:"company_country"`
+	// and fills the company's country when it has none. CompanyWebsite and CompanyLocation
+	// replace the company's values (empty keeps them). Without a company name or business ID,
+	// CompanyCountry, CompanyWebsite and CompanyLocation are ignored.
+	CompanyName     string `json:"company_name"`
+	BusinessID      string `json:"business_id"`
+	CompanyCountry  string `json:"company_country"`
+	CompanyWebsite  string `json:"company_website"`  // kept as written ("www.example.fi"); no whitespace
+	CompanyLocation string `json:"company_location"` // e.g. the town of the head office
 }
 
 // contactRow is a validated, normalised ContactInput, ready for upsertContacts.
@@ -90,10 +95,18 @@ func (in ContactInput) normalize() (contactRow, error) {
 		if strings.TrimSpace(country) == "" {
 			country = out.Country
 		}
-		if r.company, err = (CompanyInput{Name: out.CompanyName, BusinessID: in.BusinessID, Country: country}).normalize(); err != nil {
+		co := CompanyInput{Name: out.CompanyName, BusinessID: in.BusinessID, Country: country}
+		if co.Website, err = cleanWebsite("company_website", in.CompanyWebsite); err != nil {
+			return contactRow{}, err
+		}
+		if co.Location, err = cleanText("company_location", in.CompanyLocation, false); err != nil {
+			return contactRow{}, err
+		}
+		if r.company, err = co.normalize(); err != nil {
 			return contactRow{}, err
 		}
 		out.BusinessID, out.CompanyCountry = r.company.BusinessID, r.company.Country
+		out.CompanyWebsite, out.CompanyLocation = r.company.Website, r.company.Location
 	}
 	r.in = out
 	return r, nil
@@ -143,6 +156,19 @@ func cleanText(field, s string, multiline bool) (string, error) {
 		if r == 0 || r < 0x20 && r != '\t' && !(multiline && (r == '\n' || r == '\r')) {
 			return "", invalid(field, "contains control character %U", r)
 		}
+	}
+	return s, nil
+}
+
+// cleanWebsite is cleanText for a website, which may not contain whitespace either. It is kept
+// as written: a register holds "www.example.fi" as often as "https://example.fi/".
+func cleanWebsite(field, s string) (string, error) {
+	s, err := cleanText(field, s, false)
+	if err != nil {
+		return "", err
+	}
+	if strings.ContainsFunc(s, unicode.IsSpace) {
+		return "", invalid(field, "contains whitespace")
 	}
 	return s, nil
 }

@@ -16,15 +16,11 @@ type upsertResult struct {
 	Inserted bool
 }
 
-// upsertContacts writes a batch of validated contacts (unique emails) with set-based SQL: their
-// companies, the contacts, changed kinds. Callers run it in a transaction.
-func upsertContacts(ctx context.Context, db pg.DBTX, rows []contactRow) ([]upsertResult, error) {
-	var companies []companyRow
-	for _, r := range rows {
-		if r.company != (companyRow{}) {
-			companies = append(companies, r.company)
-		}
-	}
+// upsertContacts writes a batch of validated contacts (unique emails) with set-based SQL: the
+// companies, the contacts, changed kinds. companies are the ones the rows name, in input order
+// (an import chunk lists those of merged rows too; see chunk); each contact links to its row's
+// company. Callers run it in a transaction.
+func upsertContacts(ctx context.Context, db pg.DBTX, rows []contactRow, companies []companyRow) ([]upsertResult, error) {
 	if err := upsertCompanies(ctx, db, companies, false); err != nil {
 		return nil, fmt.Errorf("companies: %w", err)
 	}

@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,6 +63,8 @@ func TestUpsertContactRejectsBadInput(t *testing.T) {
 		{"invalid UTF-8", register.ContactInput{Email: "anna@example.fi", LastName: "Virtan\xe4"}, "last_name"},
 		{"bad Y-tunnus", register.ContactInput{Email: "anna@example.fi", CompanyName: "Acme Oy", BusinessID: "1234567-8", Country: "FI"}, "business_id"},
 		{"NUL in attribute", register.ContactInput{Email: "anna@example.fi", Attributes: map[string]any{"k": "a\x00"}}, "attributes"},
+		{"space in website", register.ContactInput{Email: "anna@example.fi", CompanyName: "Acme Oy", CompanyWebsite: "www.acme .fi"}, "company_website"},
+		{"line break in location", register.ContactInput{Email: "anna@example.fi", BusinessID: "0112038-9", CompanyLocation: "Espoo\nBcc: x"}, "company_location"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +115,55 @@ func TestUpsertContactLinksCompany(t *testing.T) {
 	assert.Equal(t, 2, b.count(t, "companies"))
 }
 
+func TestUpsertContactCompanyWebsiteAndLocation(t *testing.T) {
+	b := setup(t)
+	// As the API decodes a POST /api/v1/contacts body.
+	var in register.ContactInput
+	require.NoError(t, json.Unmarshal([]byte(`{"email": "a@kone.example", "company_name": "Kone Oyj",
+		"business_id": "1927400-1", "company_country": "fi", "company_website": " www.kone.example ",
+		"company_location": "Espoo"}`), &in))
+	c, created, err := b.store.UpsertContact(b.ctx, in)
+	require.NoError(t, err)
+	require.True(t, created)
+	co, err := b.store.Company(b.ctx, c.CompanyID)
+	require.NoError(t, err)
+	assert.Equal(t, register.Company{ID: co.ID, Name: "Kone Oyj", BusinessID: "1927400-1", Website: "www.kone.example",
+		Country: "FI", Location: "Espoo", CreatedAt: co.CreatedAt, UpdatedAt: co.UpdatedAt}, co)
+	assert.Empty(t, c.Attributes)
+
+	tests := []struct {
+		name                   string
+		in                     register.ContactInput
+		wantWebsite, wantPlace string
+	}{
+		{"not given keeps", register.ContactInput{Email: "b@kone.example", BusinessID: "1927400-1"}, "www.kone.example", "Espoo"},
+		{"given replaces", register.ContactInput{Email: "b@kone.example", CompanyName: "KONE OYJ", BusinessID: "1927400-1",
+			CompanyWebsite: "https://www.kone.example/fi/", CompanyLocation: "Helsinki"}, "https://www.kone.example/fi/", "Helsinki"},
+		{"without a company ignored", register.ContactInput{Email: "a@kone.example", CompanyWebsite: "www.other.example",
+			CompanyLocation: "Oulu", CompanyCountry: "SE"}, "https://www.kone.example/fi/", "Helsinki"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := b.store.UpsertContact(b.ctx, tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, co.ID, c.CompanyID)
+			got, err := b.store.Company(b.ctx, co.ID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantWebsite, got.Website)
+			assert.Equal(t, tt.wantPlace, got.Location)
+			assert.Equal(t, "FI", got.Country)
+		})
+	}
+	assert.Equal(t, 1, b.count(t, "companies"))
+
+	// A website or location without a company creates none (as company_country would not).
+	alone, _, err := b.store.UpsertContact(b.ctx, register.ContactInput{Email: "c@private.example", CompanyWebsite: "www.private.example", CompanyLocation: "Oulu"})
+	require.NoError(t, err)
+	assert.Zero(t, alone.CompanyID)
+	assert.Empty(t, alone.Attributes)
+	assert.Equal(t, 1, b.count(t, "companies"))
+}
+
 func TestUpsertCompany(t *testing.T) {
 	b := setup(t)
 	c, err := b.store.UpsertCompany(b.ctx, register.CompanyInput{Name: "Kesko Oyj", BusinessID: "0109862-8", Country: "fi", Website: "https://www.kesko.fi"})
@@ -134,6 +186,15 @@ func TestUpsertCompany(t *testing.T) {
 
 	_, err = b.store.UpsertCompany(b.ctx, register.CompanyInput{Website: "x"})
 	require.ErrorIs(t, err, register.ErrInvalid)
+	for field, in := range map[string]register.CompanyInput{
+		"website":  {Name: "Pieni Paja", Website: "www.pieni paja.fi"},
+		"location": {Name: "Pieni Paja", Location: "Tampere\r\nBcc: x"},
+	} {
+		_, err = b.store.UpsertCompany(b.ctx, in)
+		var fe *register.FieldError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, field, fe.Field)
+	}
 	_, err = b.store.Company(b.ctx, 999999)
 	require.ErrorIs(t, err, register.ErrNotFound)
 }

@@ -79,6 +79,10 @@ func (in *ContactInput) textField(field string) *string {
 		return &in.CompanyName
 	case "business_id":
 		return &in.BusinessID
+	case "company_website":
+		return &in.CompanyWebsite
+	case "company_location":
+		return &in.CompanyLocation
 	case "customer_number":
 		return &in.CustomerNumber
 	case "lead_id":

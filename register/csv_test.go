@@ -78,6 +78,73 @@ func TestRowReaderHeaders(t *testing.T) {
 	}
 }
 
+func TestRowReaderCompanyColumns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, data string
+		want       ContactInput
+		attrs      map[string]any
+	}{
+		{
+			name: "short names",
+			data: "email,company,Website,LOCATION,fair\na@example.fi,Acme Oy, www.acme.example ,Espoo,x\n",
+			want: ContactInput{Email: "a@example.fi", CompanyName: "Acme Oy", CompanyWebsite: "www.acme.example", CompanyLocation: "Espoo"},
+			// Only unknown columns become attributes.
+			attrs: map[string]any{"fair": "x"},
+		},
+		{
+			name: "long names",
+			data: "email;business_id;Company Website;company-location\na@example.fi;0112038-9;https://acme.example/fi?a=1;Helsinki, Finland\n",
+			want: ContactInput{Email: "a@example.fi", BusinessID: "0112038-9", CompanyWebsite: "https://acme.example/fi?a=1", CompanyLocation: "Helsinki, Finland"},
+		},
+		{
+			name: "no company: ignored like company_country",
+			data: "email,website,location\na@example.fi,www.acme.example,Espoo\n",
+			want: ContactInput{Email: "a@example.fi"},
+		},
+		{
+			name: "no company: not validated either",
+			data: "email,website\na@example.fi,www acme example\n",
+			want: ContactInput{Email: "a@example.fi"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, rows, err := readAll(t, tt.data)
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			require.Empty(t, rows[0].reason)
+			assert.Equal(t, tt.attrs, rows[0].row.in.Attributes)
+			got := rows[0].row.in
+			got.Attributes = nil
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want.CompanyWebsite, rows[0].row.company.Website)
+			assert.Equal(t, tt.want.CompanyLocation, rows[0].row.company.Location)
+		})
+	}
+}
+
+func TestRowReaderRejectsBadCompanyColumns(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ cells, reason string }{
+		{"Acme Oy,www.acme .example,", "invalid company_website: contains whitespace"},
+		{"Acme Oy,\"www.acme.example\t\",", ""}, // trimmed
+		{"Acme Oy,www.acme.example\u00a0/x,", "invalid company_website: contains whitespace"},
+		{"Acme Oy,,\"Espoo\nHelsinki\"", "invalid company_location: contains control character U+000A"},
+		{"Acme Oy,,Espoo\x01", "invalid company_location: contains control character U+0001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cells, func(t *testing.T) {
+			t.Parallel()
+			_, rows, err := readAll(t, "email,company,website,location\na@example.fi,"+tt.cells+"\n")
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			assert.Equal(t, tt.reason, rows[0].reason)
+		})
+	}
+}
+
 func TestRowReaderAttributes(t *testing.T) {
 	t.Parallel()
 	_, rows, err := readAll(t, "email,Lead Source,Fair,\na@example.fi,web,,\nb@example.fi,,,\n")
@@ -143,6 +210,8 @@ func TestRowReaderBadHeaders(t *testing.T) {
 		"email twice":     "email,E-mail\na@example.fi,b@example.fi\n",
 		"title twice":     "email,title,job_title\na@example.fi,x,y\n",
 		"attribute twice": "email,Fair,fair\na@example.fi,x,y\n",
+		"website twice":   "email,website,Company Website\na@example.fi,x,y\n",
+		"location twice":  "email,location,company_location\na@example.fi,x,y\n",
 		"malformed":       "email,\"first\n",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -172,10 +241,27 @@ func TestRowMergeActsLikeSequentialUpserts(t *testing.T) {
 	assert.JSONEq(t, `{"fair":"y"}`, string(m.attrs))
 }
 
+func TestChunkKeepsEveryRowsCompany(t *testing.T) {
+	t.Parallel()
+	_, rows, err := readAll(t, "email,company,website,location\na@example.fi,Acme Oy,www.acme.example,\nb@example.fi,,,\na@example.fi,ACME OY,,Espoo\n")
+	require.NoError(t, err)
+	ch := newChunk(10)
+	for _, p := range rows {
+		ch.add(p)
+	}
+	require.Len(t, ch.rows, 2)
+	assert.Equal(t, companyRow{Name: "ACME OY", Location: "Espoo"}, ch.rows[0].company, "the contact links to its last row's company")
+	assert.Equal(t, []companyRow{{Name: "Acme Oy", Website: "www.acme.example"}, {Name: "ACME OY", Location: "Espoo"}}, ch.companies,
+		"both rows' company data reach the company upsert")
+	ch.reset()
+	assert.Empty(t, ch.companies)
+}
+
 func TestEveryCSVFieldHasAContactField(t *testing.T) {
 	t.Parallel()
 	for _, h := range []string{"first_name", "last_name", "title", "job_title", "academic_title", "segment",
-		"country", "phone", "postal_address", "company", "company_name", "business_id", "customer_number", "lead_id"} {
+		"country", "phone", "postal_address", "company", "company_name", "business_id", "website", "company_website", "location", "company_location",
+		"customer_number", "lead_id"} {
 		f, ok := csvField(h)
 		require.True(t, ok, h)
 		require.NotPanics(t, func() { (&ContactInput{}).textField(f) }, h)

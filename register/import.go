@@ -76,20 +76,23 @@ func (res *ImportResult) reject(p parsedRow) {
 // more often in the header line; a file whose first 64 KiB are not UTF-8 is read as
 // Windows-1252. Columns: email (required; also e_mail, email_address), first_name, last_name,
 // title or job_title, academic_title, segment, country, phone, postal_address, company (or
-// company_name), business_id, customer_number, lead_id, kind (b2b or b2c), and banned / consent
+// company_name), business_id, website (or company_website) and location (or company_location) of
+// the company, which apply only to a row naming a company, customer_number, lead_id, kind (b2b
+// or b2c), and banned / consent
 // (yes or no: a yes records a ban / consent with opts.Source and opts.Actor unless the contact
 // already has one; a no changes nothing). Any other column becomes a string attribute under its
 // normalised name.
 //
 // Upsert: a non-empty cell overwrites the stored value, an empty cell or an absent column keeps
 // it, attributes are merged. When an email occurs again in the file, its rows apply in order (the
-// later non-empty values win) and each counts. Rows whose cells are all blank are skipped
-// uncounted.
+// later non-empty values win) and each counts. The same holds for a company named on several
+// rows: a website or location given on one of them is not lost to a later row that leaves it
+// empty. Rows whose cells are all blank are skipped uncounted.
 //
 // Bad rows are skipped and reported with their line and reason: an invalid email, kind or
 // yes/no, an invalid Y-tunnus for a Finnish company (country FI, or no country and a
-// Finnish-looking ID), a wrong number of fields, broken quoting, control characters or text that
-// is not UTF-8. A header without an email column (or naming a column twice) is ErrInvalid before
+// Finnish-looking ID), a website containing whitespace, a wrong number of fields, broken
+// quoting, control characters or text that is not UTF-8. A header without an email column (or naming a column twice) is ErrInvalid before
 // anything is written. If a chunk cannot be written (database down, ctx cancelled), Import stops
 // and returns the counts so far with the error: earlier chunks stay committed, and importing the
 // same file again is safe.
@@ -152,7 +155,7 @@ func (im *Importer) flush(ctx context.Context, ch *chunk, res *ImportResult, opt
 	var results []upsertResult
 	err := pg.InTx(ctx, im.db, func(tx pgx.Tx) error {
 		var err error
-		if results, err = upsertContacts(ctx, tx, ch.rows); err != nil {
+		if results, err = upsertContacts(ctx, tx, ch.rows, ch.companies); err != nil {
 			return err
 		}
 		return recordImportPermissions(ctx, tx, ch, opts)

@@ -10,12 +10,15 @@ import (
 // chunk gathers the rows of one import transaction. Rows are keyed by email: a later row for an
 // email already in the chunk is merged into it (later non-empty values win, attributes merge),
 // which is what upserting the two in turn would do, and is counted as an update. ON CONFLICT
-// could not take both rows in one statement anyway.
+// could not take both rows in one statement anyway. Companies are not merged by email: every
+// row's company is kept in file order, so that what one row gives for a company (say its
+// website) survives a later row for the same email naming the company without it.
 type chunk struct {
-	rows    []contactRow
-	lines   []int // the line of each row's last occurrence
-	byEmail map[string]int
-	merged  int
+	rows      []contactRow
+	lines     []int // the line of each row's last occurrence
+	byEmail   map[string]int
+	merged    int
+	companies []companyRow // every row's company, in file order
 }
 
 func newChunk(size int) *chunk {
@@ -27,6 +30,9 @@ func newChunk(size int) *chunk {
 }
 
 func (ch *chunk) add(p parsedRow) {
+	if p.row.company != (companyRow{}) {
+		ch.companies = append(ch.companies, p.row.company)
+	}
 	if i, ok := ch.byEmail[p.row.in.Email]; ok {
 		ch.rows[i].merge(p.row)
 		ch.lines[i] = p.line
@@ -39,7 +45,7 @@ func (ch *chunk) add(p parsedRow) {
 }
 
 func (ch *chunk) reset() {
-	ch.rows, ch.lines, ch.merged = ch.rows[:0], ch.lines[:0], 0
+	ch.rows, ch.lines, ch.merged, ch.companies = ch.rows[:0], ch.lines[:0], 0, ch.companies[:0]
 	clear(ch.byEmail)
 }
 

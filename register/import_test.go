@@ -149,6 +149,9 @@ func TestImportKindsBansAndChunks(t *testing.T) {
 	x4, err := b.store.ContactByEmail(b.ctx, "x4@example.fi")
 	require.NoError(t, err)
 	assert.Equal(t, x3.CompanyID, x4.CompanyID)
+	nokia, err := b.store.Company(b.ctx, x3.CompanyID)
+	require.NoError(t, err)
+	assert.Equal(t, "Nokia Oyj", nokia.Name, "a later row of the chunk without a name keeps the earlier one")
 	assert.Equal(t, 2, b.count(t, "companies"))
 
 	hist, err := b.store.Permissions(b.ctx, x1.ID)
@@ -157,6 +160,74 @@ func TestImportKindsBansAndChunks(t *testing.T) {
 	assert.Equal(t, register.Permission{ID: hist[0].ID, ContactID: x1.ID, Action: register.ActionBan,
 		Source: "import", Actor: "system", Note: "CSV line 4", CreatedAt: hist[0].CreatedAt}, hist[0])
 	assert.Equal(t, 2, b.count(t, "marketing_permissions"), "the already banned contact got no second ban")
+}
+
+func TestImportCompanyWebsiteAndLocation(t *testing.T) {
+	b := setup(t)
+	company := func(t *testing.T, email string) register.Company {
+		t.Helper()
+		c, err := b.store.ContactByEmail(b.ctx, email)
+		require.NoError(t, err)
+		require.NotZero(t, c.CompanyID, email)
+		co, err := b.store.Company(b.ctx, c.CompanyID)
+		require.NoError(t, err)
+		return co
+	}
+	res := b.importCSV(t, strings.Join([]string{
+		"email,company,business_id,Website,LOCATION,Notes",
+		"a@puuhaus.example,Puuhaus Oy,2345678-0, www.puuhaus.example ,Lahti,x",
+		"b@puuhaus.example,Puuhaus Oy,2345678-0,,,",       // same company, nothing to add: keeps a's
+		"c@paja.example,Paja Oy,,https://paja.example/,,", // by name
+		"d@paja.example,PAJA OY,,,Tampere,",               // same company, adds the location
+		"c@paja.example,Paja Oy,,,,",                      // c again: its earlier row's website stays
+		"e@private.example,,,www.private.example,Oulu,",   // no company: ignored
+		"f@bad.example,Bad Oy,,www.bad example,,",         // rejected
+	}, "\n"), register.ImportOptions{})
+	assert.Equal(t, 5, res.Imported)
+	assert.Equal(t, 1, res.Updated)
+	require.Equal(t, 1, res.Rejected)
+	assert.Equal(t, register.RowError{Line: 8, Email: "f@bad.example", Reason: "invalid company_website: contains whitespace"}, res.Errors[0])
+	assert.Equal(t, 2, b.count(t, "companies"), "no company for the row without one, nor for the rejected row")
+
+	puuhaus := company(t, "a@puuhaus.example")
+	assert.Equal(t, "www.puuhaus.example", puuhaus.Website)
+	assert.Equal(t, "Lahti", puuhaus.Location)
+	assert.Equal(t, puuhaus, company(t, "b@puuhaus.example"))
+	paja := company(t, "c@paja.example")
+	assert.Equal(t, "https://paja.example/", paja.Website)
+	assert.Equal(t, "Tampere", paja.Location)
+	for _, email := range []string{"a@puuhaus.example", "b@puuhaus.example", "e@private.example"} {
+		c, err := b.store.ContactByEmail(b.ctx, email)
+		require.NoError(t, err)
+		assert.NotContains(t, c.Attributes, "website", email)
+		assert.NotContains(t, c.Attributes, "location", email)
+	}
+	a, err := b.store.ContactByEmail(b.ctx, "a@puuhaus.example")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"notes": "x"}, a.Attributes, "other unknown columns are still attributes")
+
+	// A later import without the columns, or with empty cells, keeps them; a given value replaces.
+	b.importCSV(t, "email,company,business_id\na@puuhaus.example,Puuhaus Oy,2345678-0\n", register.ImportOptions{})
+	b.importCSV(t, "email,company_name,Company Website,company-location\nc@paja.example,Paja Oy,,Pirkkala\n", register.ImportOptions{})
+	got := company(t, "a@puuhaus.example")
+	assert.Equal(t, "www.puuhaus.example", got.Website)
+	assert.Equal(t, "Lahti", got.Location)
+	got = company(t, "c@paja.example")
+	assert.Equal(t, "https://paja.example/", got.Website)
+	assert.Equal(t, "Pirkkala", got.Location)
+}
+
+// An import's country (the contact's) only fills a company's empty country, also between rows of
+// one chunk: the first row's wins, as upserting the rows in turn would have it.
+func TestImportCompanyCountryFirstRowWins(t *testing.T) {
+	b := setup(t)
+	b.importCSV(t, "email,company,country\ng@gamma.example,Gamma Oy,fi\nh@gamma.example,GAMMA OY,SE\ni@gamma.example,Gamma Oy,\n", register.ImportOptions{})
+	c, err := b.store.ContactByEmail(b.ctx, "h@gamma.example")
+	require.NoError(t, err)
+	co, err := b.store.Company(b.ctx, c.CompanyID)
+	require.NoError(t, err)
+	assert.Equal(t, "FI", co.Country)
+	assert.Equal(t, "Gamma Oy", co.Name, "the last spelling given names a new company")
 }
 
 func TestImportRefusesBadHeaderBeforeWriting(t *testing.T) {
