@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,6 +36,8 @@ type App struct {
 	links    token.Links
 	relays   map[string]*mailer.Pool
 	registry *prometheus.Registry
+	// queueDepth registers the queue depth collector once (registerQueueDepth).
+	queueDepth sync.Once
 }
 
 // openApp connects to PostgreSQL and Redis and builds the shared parts. Relays are built only
@@ -60,8 +64,8 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, withRelays bo
 	if a.supp, err = suppression.New(a.db, suppression.Config{RedisOptions: opts, Prefix: cfg.Namespace, Logger: logger}); err != nil {
 		return a, err
 	}
-	if a.keys, err = token.ParseKeyring(fmt.Sprint(cfg.SecretID), cfg.Secret, cfg.OldSecrets); err != nil {
-		return a, fmt.Errorf("secret: %w", err)
+	if a.keys, err = parseKeys(cfg); err != nil {
+		return a, err
 	}
 	a.links = token.Links{Base: cfg.PublicURL, Keys: a.keys}
 	if cfg.PublicURL.Scheme != "https" {
@@ -92,36 +96,59 @@ func (a *App) Close() {
 }
 
 // parseRelays builds the relay pools: "default" from KIRJE_SMTP_URL, others from
-// KIRJE_SMTP_RELAYS ("name=url;name=url").
+// KIRJE_SMTP_RELAYS ("name=url;name=url"). A bad URL is an error naming its setting.
 func parseRelays(cfg Config, logger *slog.Logger) (map[string]*mailer.Pool, error) {
 	if cfg.SMTPURL == "" {
 		return nil, usagef("missing required setting KIRJE_SMTP_URL (or --smtp-url)")
 	}
+	def, err := mailer.ParseRelay("default", cfg.SMTPURL)
+	if err != nil {
+		return nil, settingError("smtp-url", err)
+	}
+	others, err := parseRelayList(cfg.SMTPRelays)
+	if err != nil {
+		return nil, settingError("smtp-relays", err)
+	}
 	relays := map[string]*mailer.Pool{}
-	add := func(name, raw string) error {
-		r, err := mailer.ParseRelay(name, raw)
-		if err != nil {
-			return usagef("relay %q: %v", name, err)
-		}
-		relays[name] = mailer.NewPool(r, logger)
-		return nil
+	for _, r := range append([]mailer.Relay{def}, others...) {
+		relays[r.Name] = mailer.NewPool(r, logger)
 	}
-	if err := add("default", cfg.SMTPURL); err != nil {
-		return nil, err
-	}
-	for _, item := range strings.Split(cfg.SMTPRelays, ";") {
+	return relays, nil
+}
+
+// parseRelayList reads KIRJE_SMTP_RELAYS: named relays, "NAME=URL;NAME=URL" ("" for none).
+func parseRelayList(v string) ([]mailer.Relay, error) {
+	var relays []mailer.Relay
+	for _, item := range strings.Split(v, ";") {
 		if strings.TrimSpace(item) == "" {
 			continue
 		}
 		name, raw, ok := strings.Cut(item, "=")
+		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			return nil, usagef("KIRJE_SMTP_RELAYS: %q is not NAME=URL", item)
+			return nil, fmt.Errorf("%q is not NAME=URL", item)
 		}
-		if err := add(strings.TrimSpace(name), strings.TrimSpace(raw)); err != nil {
+		r, err := mailer.ParseRelay(name, strings.TrimSpace(raw))
+		if err != nil {
 			return nil, err
 		}
+		relays = append(relays, r)
 	}
 	return relays, nil
+}
+
+// parseKeys builds the token keyring from KIRJE_SECRET, KIRJE_SECRET_ID and KIRJE_OLD_SECRETS.
+// The first two are checked as settings already, so what the token package refuses is in the
+// old secrets, and the error names that setting.
+func parseKeys(cfg Config) (*token.Keyring, error) {
+	if cfg.Secret == "" {
+		return nil, usagef("missing required setting KIRJE_SECRET (or --secret)")
+	}
+	keys, err := token.ParseKeyring(strconv.Itoa(cfg.SecretID), cfg.Secret, cfg.OldSecrets)
+	if err != nil {
+		return nil, settingError("old-secrets", err)
+	}
+	return keys, nil
 }
 
 // mailDomain is the domain of mailto unsubscribe addresses and VERP return paths.

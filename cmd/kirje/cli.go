@@ -17,7 +17,7 @@ import (
 // command is one subcommand: `kirje campaigns create …`.
 type command struct {
 	name     string   // words after "kirje", e.g. "campaigns create"
-	args     string   // positional arguments for usage, e.g. "ID"
+	args     string   // positional arguments for usage, e.g. "ID"; "" takes none (parseCommand refuses any)
 	summary  string   // one line for `kirje help`
 	settings []string // configuration settings it reads (flags + KIRJE_* variables)
 	required []string // settings it cannot start without
@@ -122,6 +122,9 @@ func parseCommand(cmd *command, args []string, e *env) (runFunc, []string, error
 		}
 		return nil, nil, usageError{err.Error()}
 	}
+	if cmd.args == "" && len(positional) > 0 {
+		return nil, nil, usagef("unexpected argument %q: %s takes no arguments", positional[0], cmd.name)
+	}
 	if err := applySettings(&e.cfg, cmd, values); err != nil {
 		return nil, nil, err
 	}
@@ -143,7 +146,7 @@ func applySettings(cfg *Config, cmd *command, values map[string]*string) error {
 			continue
 		}
 		if err := s.set(cfg, v); err != nil {
-			return usagef("setting %s (--%s): %v", s.env(), s.name, err)
+			return settingError(name, err)
 		}
 	}
 	for _, name := range cmd.required {
@@ -151,6 +154,23 @@ func applySettings(cfg *Config, cmd *command, values map[string]*string) error {
 		if *values[name] == "" {
 			return usagef("missing required setting %s (or --%s): %s", s.env(), s.name, s.usage)
 		}
+	}
+	return nil
+}
+
+// settingError is a bad value of the named setting: a usage error naming its variable and flag.
+func settingError(name string, err error) error {
+	s, ok := lookupSetting(name)
+	if !ok {
+		panic("kirje: settingError names unknown setting " + name)
+	}
+	return usagef("setting %s (--%s): %v", s.env(), s.name, err)
+}
+
+// checkLimit refuses a --limit outside 1 to maximum.
+func checkLimit(limit, maximum int) error {
+	if limit < 1 || limit > maximum {
+		return usagef("--limit must be 1 to %d", maximum)
 	}
 	return nil
 }

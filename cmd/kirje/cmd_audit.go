@@ -23,11 +23,8 @@ func auditListCommand() *command {
 			action := fs.String("action", "", "only this action, e.g. subject.erase or auth.sign_in")
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) != 0 {
-					return usagef("audit list takes no arguments")
-				}
-				if *limit < 1 || *limit > 1000 {
-					return usagef("--limit must be 1 to 1000")
+				if err := checkLimit(*limit, 1000); err != nil {
+					return err
 				}
 				db, err := e.db(ctx)
 				if err != nil {

@@ -29,9 +29,6 @@ func brandsCreateCommand() *command {
 			fs.StringVar(&in.Relay, "relay", "", `SMTP relay name ("default" or one of KIRJE_SMTP_RELAYS)`)
 			fs.StringVar(&in.Tracking, "tracking", "", "tracking level: individual, aggregate or off")
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) > 0 {
-					return usagef("unexpected argument %q", args[0])
-				}
 				if keyFile != "" {
 					pem, err := readArgFile(e, keyFile)
 					if err != nil {

@@ -35,9 +35,6 @@ func campaignsCreateCommand() *command {
 			at := fs.String("at", "", "schedule at this RFC 3339 time (default: stay a draft)")
 			asJSON := fs.Bool("json", false, "print the campaign as JSON")
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) > 0 {
-					return usagef("unexpected argument %q", args[0])
-				}
 				if *htmlFile == "" {
 					return usagef("--html is required")
 				}
@@ -297,8 +294,11 @@ func campaignsListCommand() *command {
 		required: []string{"database-url"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			asJSON := fs.Bool("json", false, "print JSON")
-			limit := fs.Int("limit", 50, "how many")
+			limit := fs.Int("limit", 50, "how many (at most 500)")
 			return func(ctx context.Context, e *env, args []string) error {
+				if err := checkLimit(*limit, 500); err != nil {
+					return err
+				}
 				db, err := e.db(ctx)
 				if err != nil {
 					return err
@@ -326,6 +326,7 @@ func campaignsTestCommand() *command {
 		setup: func(fs *flag.FlagSet) runFunc {
 			var to multiFlag
 			fs.Var(&to, "to", "recipient address (repeatable)")
+			asJSON := fs.Bool("json", false, `print what was sent as JSON: {"campaign_id", "sent", "to"}`)
 			return func(ctx context.Context, e *env, args []string) error {
 				id, err := campaignID(args)
 				if err != nil {
@@ -346,11 +347,21 @@ func campaignsTestCommand() *command {
 				if err := e.audit(ctx, app.db, access.ActionCampaignTest, campaignTarget(id), map[string]any{"recipients": len(to)}); err != nil {
 					return err
 				}
+				if *asJSON {
+					return printJSON(e.stdout, testSent{CampaignID: id, Sent: len(to), To: to})
+				}
 				fmt.Fprintf(e.stdout, "sent %d test message(s)\n", len(to))
 				return nil
 			}
 		},
 	}
+}
+
+// testSent is `campaigns test --json`: the campaign and the addresses its test message went to.
+type testSent struct {
+	CampaignID int64    `json:"campaign_id"`
+	Sent       int      `json:"sent"`
+	To         []string `json:"to"`
 }
 
 // multiFlag is a repeatable string flag.

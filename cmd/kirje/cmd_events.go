@@ -23,9 +23,6 @@ func eventsTailCommand() *command {
 			follow := fs.Bool("follow", false, "keep waiting for new events (Ctrl-C stops)")
 			poll := fs.Duration("poll", time.Second, "with --follow, how often to look for new events")
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) > 0 {
-					return usagef("unexpected argument %q", args[0])
-				}
 				q, err := tailQuery(*after, *types, *limit)
 				if err != nil {
 					return err

@@ -6,9 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"flag"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,9 +37,6 @@ func inboundCommand() *command {
 		required: []string{"database-url", "redis-url", "secret", "inbound-addr"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) > 0 {
-					return usagef("takes no arguments")
-				}
 				domain, err := inboundDomain(e.cfg)
 				if err != nil {
 					return err
@@ -140,11 +135,7 @@ func inboundKeys(cfg Config) (*token.Keyring, error) {
 		_, _ = rand.Read(b)
 		return token.ParseKeyring("1", hex.EncodeToString(b), "")
 	}
-	keys, err := token.ParseKeyring(strconv.Itoa(cfg.SecretID), cfg.Secret, cfg.OldSecrets)
-	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
-	}
-	return keys, nil
+	return parseKeys(cfg)
 }
 
 // serveInbound runs the inbound listener on KIRJE_INBOUND_ADDR until ctx ends, sharing the

@@ -16,9 +16,6 @@ func migrateCommand() *command {
 		required: []string{"database-url"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
-				if len(args) > 0 {
-					return usagef("takes no arguments")
-				}
 				pool, err := e.db(ctx)
 				if err != nil {
 					return err

@@ -144,7 +144,6 @@ func (a *App) httpHandler() (http.Handler, func(), error) {
 	}))
 	mux.Handle(queueUIPath+"/", queueUI(a.db, a.rdbOpts))
 	a.opsRoutes(mux)
-	a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
 	return cleanPaths(trackingFirst(prefix, tracked, mux)), func() { rec.Close(); _ = scheduler.Close() }, nil
 }
 
@@ -178,8 +177,9 @@ func cleanPaths(h http.Handler) http.Handler {
 }
 
 // opsRoutes adds /healthz (the process answers), /readyz (PostgreSQL and Redis answer) and
-// /metrics.
+// /metrics, which carries the queue depths (kirje_queue_depth) wherever it is served.
 func (a *App) opsRoutes(mux *http.ServeMux) {
+	a.registerQueueDepth()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -207,6 +207,14 @@ func (a *App) opsRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 }
 
+// registerQueueDepth adds the queue depth collector to the App's registry once, however many
+// handlers with /metrics are built on the App (the public server's, the operations port's).
+func (a *App) registerQueueDepth() {
+	a.queueDepth.Do(func() {
+		a.registry.MustRegister(worker.NewQueueCollector(a.rdb, a.cfg.Namespace))
+	})
+}
+
 func workerCommand() *command {
 	return &command{
 		name:     "worker",
@@ -232,15 +240,20 @@ func workerCommand() *command {
 	}
 }
 
-// serveOps serves only the operations endpoints, for a worker-only process.
+// serveOps serves only the operations endpoints on KIRJE_METRICS_ADDR, for a worker-only process.
 func (a *App) serveOps(ctx context.Context) error {
+	return serveMetricsPort(ctx, a.cfg.MetricsAddr, a.opsHandler(), a.logger)
+}
+
+// opsHandler is the operations port of a worker-only process: the operations endpoints and, as
+// the port is internal, the Go profiler.
+func (a *App) opsHandler() http.Handler {
 	mux := http.NewServeMux()
 	a.opsRoutes(mux)
-	// The worker's operations port is internal: it also carries the Go profiler.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return serveMetricsPort(ctx, a.cfg.MetricsAddr, mux, a.logger)
+	return mux
 }
 
 // work runs the worker, the suppression mirror's upkeep and the event ingester until ctx ends.

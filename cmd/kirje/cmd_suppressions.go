@@ -165,6 +165,9 @@ func suppressionsListCommand() *command {
 			after := fs.Int64("after", 0, "entries after this ID")
 			limit := fs.Int("limit", 100, "how many (at most 1000)")
 			return func(ctx context.Context, e *env, args []string) error {
+				if err := checkLimit(*limit, 1000); err != nil {
+					return err
+				}
 				l, err := e.openList(ctx)
 				if err != nil {
 					return err

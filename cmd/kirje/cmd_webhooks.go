@@ -12,13 +12,62 @@ import (
 	"github.com/kirje/kirje/webhook"
 )
 
-// webhookPolicyFlags declares the flags that loosen the endpoint policy for a command. The
-// worker's deliveries follow its own configuration, not these.
-func webhookPolicyFlags(fs *flag.FlagSet) *webhook.Policy {
-	p := &webhook.Policy{}
-	fs.BoolVar(&p.AllowPrivate, "allow-private", false, "allow endpoints on private, loopback and link-local addresses")
-	fs.BoolVar(&p.AllowLoopbackHTTP, "allow-loopback-http", false, "allow plain http:// to a loopback address (development)")
-	return p
+// webhookPolicyFlags are the flags that loosen the endpoint policy for a command. The worker's
+// deliveries follow its own configuration, not these.
+type webhookPolicyFlags struct {
+	allowPrivate      optionalBool
+	allowLoopbackHTTP bool
+}
+
+// declareWebhookPolicy declares the policy flags on fs. A command that declares them reads the
+// webhook-allow-private setting, the default of --allow-private.
+func declareWebhookPolicy(fs *flag.FlagSet) *webhookPolicyFlags {
+	f := &webhookPolicyFlags{}
+	fs.Var(&f.allowPrivate, "allow-private", "allow endpoints on private, loopback and link-local addresses "+
+		"(default: the webhook-allow-private setting, $KIRJE_WEBHOOK_ALLOW_PRIVATE, which the worker's deliveries follow)")
+	fs.BoolVar(&f.allowLoopbackHTTP, "allow-loopback-http", false, "allow plain http:// to a loopback address (development)")
+	return f
+}
+
+// policy is the endpoint policy of the flags, --allow-private defaulting to cfg's setting.
+func (f *webhookPolicyFlags) policy(cfg Config) webhook.Policy {
+	return webhook.Policy{AllowPrivate: f.allowPrivate.or(cfg.WebhookAllowPrivate), AllowLoopbackHTTP: f.allowLoopbackHTTP}
+}
+
+// webhookPolicySettings are the settings of a command with the policy flags.
+func webhookPolicySettings() []string {
+	return with(adminSettings(), []string{"webhook-allow-private"})
+}
+
+// optionalBool is a boolean flag that knows whether it was given, so that a setting can supply
+// its default.
+type optionalBool struct{ value, given bool }
+
+func (b *optionalBool) String() string {
+	if b == nil {
+		return "false"
+	}
+	return strconv.FormatBool(b.value)
+}
+
+func (b *optionalBool) Set(v string) error {
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	b.value, b.given = parsed, true
+	return nil
+}
+
+// IsBoolFlag lets the flag be given without a value.
+func (b *optionalBool) IsBoolFlag() bool { return true }
+
+// or is the flag's value if it was given, else def.
+func (b *optionalBool) or(def bool) bool {
+	if b.given {
+		return b.value
+	}
+	return def
 }
 
 func (e *env) webhooks(ctx context.Context, p webhook.Policy) (*webhook.Dispatcher, error) {
@@ -53,14 +102,14 @@ func webhooksAddCommand() *command {
 		name:     "webhooks add",
 		args:     "URL",
 		summary:  "subscribe an HTTPS endpoint to the event feed; prints its signing secret once",
-		settings: adminSettings(),
+		settings: webhookPolicySettings(),
 		required: []string{"database-url"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			types := fs.String("types", "", "event types to deliver, comma-separated (default: all)")
 			desc := fs.String("description", "", "what the endpoint is, for the list")
 			from := fs.String("from", "now", `where its feed starts: "now", "start" (everything stored) or a feed cursor`)
 			asJSON := fs.Bool("json", false, "print the subscription and its secret as JSON")
-			policy := webhookPolicyFlags(fs)
+			policy := declareWebhookPolicy(fs)
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) != 1 {
 					return usagef("give one endpoint URL")
@@ -73,7 +122,7 @@ func webhooksAddCommand() *command {
 				if err != nil {
 					return usagef("--from: %v", err)
 				}
-				d, err := e.webhooks(ctx, *policy)
+				d, err := e.webhooks(ctx, policy.policy(e.cfg))
 				if err != nil {
 					return err
 				}

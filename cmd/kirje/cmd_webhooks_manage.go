@@ -16,16 +16,16 @@ func webhooksTestCommand() *command {
 		name:     "webhooks test",
 		args:     "ID",
 		summary:  "send a signed test message to a webhook endpoint and show the answer",
-		settings: adminSettings(),
+		settings: webhookPolicySettings(),
 		required: []string{"database-url"},
 		setup: func(fs *flag.FlagSet) runFunc {
-			policy := webhookPolicyFlags(fs)
+			policy := declareWebhookPolicy(fs)
 			return func(ctx context.Context, e *env, args []string) error {
 				id, err := webhookID(args)
 				if err != nil {
 					return err
 				}
-				d, err := e.webhooks(ctx, *policy)
+				d, err := e.webhooks(ctx, policy.policy(e.cfg))
 				if err != nil {
 					return err
 				}

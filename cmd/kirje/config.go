@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kirje/kirje/mailer"
 )
 
 // Config is every setting Kirje reads, typed. Each comes from a KIRJE_* environment variable,
@@ -115,8 +117,20 @@ func settingsTable() []setting {
 			return nil
 		}},
 		{"old-secrets", "", "retired secrets still accepted for old mail: ID:SECRET,ID:SECRET", setString(func(c *Config) *string { return &c.OldSecrets })},
-		{"smtp-url", "", "default SMTP relay: smtp://user:pass@host:587?tls=starttls&pool=10&rate=50", setString(func(c *Config) *string { return &c.SMTPURL })},
-		{"smtp-relays", "", "further named relays brands can choose: NAME=URL;NAME=URL", setString(func(c *Config) *string { return &c.SMTPRelays })},
+		{"smtp-url", "", "default SMTP relay: smtp://user:pass@host:587?tls=starttls&pool=10&rate=50", func(c *Config, v string) error {
+			if _, err := mailer.ParseRelay("default", v); err != nil {
+				return err
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+		{"smtp-relays", "", "further named relays brands can choose: NAME=URL;NAME=URL", func(c *Config, v string) error {
+			if _, err := parseRelayList(v); err != nil {
+				return err
+			}
+			c.SMTPRelays = v
+			return nil
+		}},
 		{"domain-rate", "20", "messages per second to one recipient domain, across all workers", func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {
