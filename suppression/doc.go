@@ -66,6 +66,7 @@
 //
 // Redis should not evict: run it with maxmemory-policy noeviction (asynq needs that too;
 // Rebuild logs a warning otherwise). An evicted mirror fails closed until rebuilt, which stops
-// sending. The mirror needs one Redis (standalone, or Sentinel-managed): its scripts reach the
-// rebuild's temporary key by name, which Redis Cluster does not allow.
+// sending. The mirror needs one Redis, not Cluster (its scripts reach the rebuild's temporary key
+// by name, which Cluster does not allow), reached at one address: for failover, an address that
+// always leads to the current primary.
 package suppression

@@ -20,6 +20,8 @@ type ImportOptions struct {
 	Source   string // default "import"
 	Actor    string
 	HashOnly bool // keep only hashes, not plain addresses
+	// Progress, when set, is called after each committed chunk with the rows read so far.
+	Progress func(rowsRead int)
 }
 
 // ImportResult says what Import did.
@@ -60,6 +62,7 @@ func (l *List) Import(ctx context.Context, r io.Reader, opts ImportOptions) (Imp
 		return res, fmt.Errorf("suppression: import: %w", err)
 	}
 	chunk := make([]pendingRow, 0, importChunk)
+	read := 0
 	for {
 		rw, line, rowErr, err := rows.next()
 		if errors.Is(err, io.EOF) {
@@ -68,6 +71,7 @@ func (l *List) Import(ctx context.Context, r io.Reader, opts ImportOptions) (Imp
 		if err != nil {
 			return res, fmt.Errorf("suppression: import: line %d: %w", line, err)
 		}
+		read++
 		if rowErr != nil {
 			res.reject(line, rowErr)
 			continue
@@ -77,6 +81,9 @@ func (l *List) Import(ctx context.Context, r io.Reader, opts ImportOptions) (Imp
 				return res, err
 			}
 			chunk = chunk[:0]
+			if opts.Progress != nil {
+				opts.Progress(read)
+			}
 		}
 	}
 	if err := l.importChunk(ctx, chunk, &res); err != nil {

@@ -120,3 +120,26 @@ func TestExportImportRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, stale, "imported chunks were mirrored")
 }
+
+// A long import reports its progress after each committed chunk of 5,000 rows, counting the
+// rows read, bad ones included.
+func TestImportReportsProgressPerChunk(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var file strings.Builder
+	file.WriteString("email\n")
+	for i := range 10_001 {
+		if i == 7 {
+			file.WriteString("not-an-address\n")
+			continue
+		}
+		fmt.Fprintf(&file, "user%d@progress.example\n", i)
+	}
+	var reported []int
+	res, err := b.list.Import(b.ctx, strings.NewReader(file.String()), suppression.ImportOptions{
+		Actor: "staff", Progress: func(n int) { reported = append(reported, n) }})
+	require.NoError(t, err)
+	assert.Equal(t, 10_000, res.Added)
+	assert.Equal(t, 1, res.Rejected)
+	assert.Equal(t, []int{5001, 10001}, reported)
+}

@@ -225,7 +225,9 @@ func suppressionsImportCommand() *command {
 					return err
 				}
 				res, err := l.Import(ctx, in, suppression.ImportOptions{Reason: suppression.Reason(*reason),
-					BrandID: brandID, Source: "cli import", Actor: e.actor(), HashOnly: *hashOnly})
+					BrandID: brandID, Source: "cli import", Actor: e.actor(), HashOnly: *hashOnly,
+					Progress: func(n int) { e.progress("imported %d rows…", n) }})
+				e.progressDone()
 				db, dbErr := e.db(ctx)
 				if dbErr == nil {
 					dbErr = e.audit(ctx, db, access.ActionSuppressionImport, "suppressions", map[string]any{
