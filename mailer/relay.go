@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,9 +64,14 @@ func ParseRelay(name, rawURL string) (Relay, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		if strings.Contains(rawURL, "@") {
+			// The parser's message may quote part of the user info (a password with a "/"
+			// makes it "an invalid port"), so it is left out.
+			return bad("malformed URL (a user name or password must be percent-encoded)")
+		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
-			err = uerr.Err // url.Error repeats the URL, password and all
+			err = uerr.Err // url.Error repeats the URL
 		}
 		return bad("malformed URL: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,17 +117,21 @@ func parseRelays(cfg Config, logger *slog.Logger) (map[string]*mailer.Pool, erro
 	return relays, nil
 }
 
+// relayName is what a relay's name in KIRJE_SMTP_RELAYS may be.
+var relayName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
 // parseRelayList reads KIRJE_SMTP_RELAYS: named relays, "NAME=URL;NAME=URL" ("" for none).
 func parseRelayList(v string) ([]mailer.Relay, error) {
 	var relays []mailer.Relay
-	for _, item := range strings.Split(v, ";") {
+	for i, item := range strings.Split(v, ";") {
 		if strings.TrimSpace(item) == "" {
 			continue
 		}
+		// The item is not quoted in errors: its URL may hold a password.
 		name, raw, ok := strings.Cut(item, "=")
 		name = strings.TrimSpace(name)
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q is not NAME=URL", item)
+		if !ok || !relayName.MatchString(name) {
+			return nil, fmt.Errorf("item %d is not NAME=URL (a name is letters, digits, '.', '_' or '-')", i+1)
 		}
 		r, err := mailer.ParseRelay(name, strings.TrimSpace(raw))
 		if err != nil {

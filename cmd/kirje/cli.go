@@ -281,8 +281,24 @@ func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\nRequired settings: %s\n", strings.Join(cmd.required, ", "))
 	}
 	fmt.Fprintln(w, "\nFlags:")
+	// A setting's flag defaults to its environment variable; help does not print the values
+	// that may hold credentials.
+	fs.VisitAll(func(f *flag.Flag) {
+		if s, ok := lookupSetting(f.Name); ok && credential(f.Name) && f.DefValue != s.def {
+			f.DefValue = "$" + s.env() + ", not shown"
+		}
+	})
 	fs.SetOutput(w)
 	fs.PrintDefaults()
+}
+
+// credential reports whether a setting's value may hold a secret or a password.
+func credential(name string) bool {
+	switch name {
+	case "secret", "old-secrets", "database-url", "redis-url", "smtp-url", "smtp-relays":
+		return true
+	}
+	return false
 }
 
 func printConfigTable(w io.Writer) {

@@ -116,7 +116,11 @@ func TestSettingErrorsNameTheSetting(t *testing.T) {
 		{"core setting", []string{"KIRJE_DATABASE_URL=mysql://h/db"}, []string{"brands", "list"}, "setting KIRJE_DATABASE_URL (--database-url): scheme"},
 		{"smtp url", []string{"KIRJE_SMTP_URL=smtp://h?tls=bogus"}, []string{"worker"}, `setting KIRJE_SMTP_URL (--smtp-url): mailer: relay "default": invalid: tls="bogus"`},
 		{"smtp url flag", nil, []string{"campaigns", "test", "1", "--to", "a@b.example", "--smtp-url", "ftp://h"}, "setting KIRJE_SMTP_URL (--smtp-url):"},
-		{"smtp relays syntax", []string{"KIRJE_SMTP_RELAYS=bulk"}, []string{"serve"}, `setting KIRJE_SMTP_RELAYS (--smtp-relays): "bulk" is not NAME=URL`},
+		{"smtp relays syntax", []string{"KIRJE_SMTP_RELAYS=bulk"}, []string{"serve"}, `setting KIRJE_SMTP_RELAYS (--smtp-relays): item 1 is not NAME=URL`},
+		{"smtp relays without a name", []string{"KIRJE_SMTP_RELAYS=smtp://user:short@relay.example:587?tls=starttls"}, []string{"serve"},
+			`setting KIRJE_SMTP_RELAYS (--smtp-relays): item 1 is not NAME=URL`},
+		{"smtp url with a slash in its password", []string{"KIRJE_SMTP_URL=smtp://user:sh/ort@relay.example:587"}, []string{"worker"},
+			`setting KIRJE_SMTP_URL (--smtp-url): mailer: relay "default": invalid: malformed URL (a user name or password must be percent-encoded)`},
 		{"smtp relay url", []string{"KIRJE_SMTP_RELAYS=bulk=smtp://h?pool=0"}, []string{"run"}, `setting KIRJE_SMTP_RELAYS (--smtp-relays): mailer: relay "bulk"`},
 		{"old secrets", []string{"KIRJE_" + secret, "KIRJE_OLD_SECRETS=bogus"}, []string{"inbound", "process", "--dry-run", "-"},
 			"setting KIRJE_OLD_SECRETS (--old-secrets): token: old secrets: entry 1 is not ID:SECRET"},
@@ -131,6 +135,18 @@ func TestSettingErrorsNameTheSetting(t *testing.T) {
 			assert.NotContains(t, stderr, "short", "a secret is never echoed")
 		})
 	}
+}
+
+// Help shows where a setting's value comes from, but not the values that may hold credentials.
+func TestHelpShowsNoCredentials(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runKirje(envOf("KIRJE_SECRET=0123456789abcdef0123456789abcdef-short",
+		"KIRJE_SMTP_URL=smtp://user:short@relay.example:587", "KIRJE_DATABASE_URL=postgres://kirje:short@db/kirje",
+		"KIRJE_HTTP_ADDR=127.0.0.1:9999"), "run", "-h")
+	require.Zero(t, code, stderr)
+	assert.NotContains(t, stderr, "short")
+	assert.Contains(t, stderr, `(default "$KIRJE_SMTP_URL, not shown")`)
+	assert.Contains(t, stderr, `(default "127.0.0.1:9999")`, "other settings' values are shown")
 }
 
 // Every setting is documented in the README's settings table.
