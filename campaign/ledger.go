@@ -36,6 +36,8 @@ type MaterializeResult struct {
 	Audience int64 // ledger rows: every contact the segment matched at start
 	Dropped  int64 // of those, dropped at once because the register does not allow marketing
 	Batches  int   // batches 0..Batches-1 hold the rows to send
+	// Written is true when this call wrote the ledger, false when it found it written.
+	Written bool
 }
 
 // lockForMaterializeSQL locks the campaign row for the rest of the transaction: a second
@@ -111,6 +113,7 @@ func Materialize(ctx context.Context, db pg.DBTX, c Campaign, batchSize int) (Ma
 		return MaterializeResult{}, fmt.Errorf("campaign: materialize %d: %w", c.ID, err)
 	}
 	if r.Audience > 0 {
+		r.Written = true
 		return r, nil
 	}
 	// Nothing inserted: either the audience is empty or it was materialised before.

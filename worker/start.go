@@ -67,7 +67,9 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
-		w.metrics.sends.WithLabelValues("dropped").Add(float64(res.Dropped))
+		if res.Written {
+			w.metrics.sends.WithLabelValues("dropped").Add(float64(res.Dropped))
+		}
 		log.Info("worker: campaign started", "audience", res.Audience, "dropped", res.Dropped, "batches", res.Batches)
 		for b := range res.Batches {
 			batches = append(batches, b)
@@ -89,10 +91,10 @@ func (w *Worker) processStart(ctx context.Context, t *asynq.Task) error {
 // materialisation because the register does not allow marketing to them (banned, or a b2c
 // contact without consent), as a send does for a contact banned later: every row of the ledger
 // has an event that reports its outcome. It runs in the materialising transaction, so the rows
-// and their events commit together, once.
+// and their events commit together; a start that finds the ledger written reports nothing.
 func reportDroppedAtStart(ctx context.Context, tx pgx.Tx, c campaign.Campaign, res campaign.MaterializeResult, now time.Time) error {
-	if res.Dropped == 0 {
-		return nil
+	if !res.Written || res.Dropped == 0 {
+		return nil // a second start of the same campaign found them reported
 	}
 	rows, err := campaign.DroppedAtStart(ctx, tx, c.ID)
 	if err != nil {
