@@ -18,10 +18,10 @@ func csvField(h string) (string, bool) {
 		return "job_title", true
 	case "company", "company_name":
 		return "company", true
-	case "website", "company_website":
-		return "company_website", true
-	case "location", "company_location":
-		return "company_location", true
+	case "company_website", "company_location":
+		// Not "website" and "location": files that had those columns kept them as the
+		// contact's attributes, and still do.
+		return h, true
 	case "first_name", "last_name", "academic_title", "segment", "country", "phone",
 		"postal_address", "business_id", "customer_number", "lead_id", "kind", "banned", "consent":
 		return h, true

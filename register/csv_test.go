@@ -86,11 +86,17 @@ func TestRowReaderCompanyColumns(t *testing.T) {
 		attrs      map[string]any
 	}{
 		{
-			name: "short names",
-			data: "email,company,Website,LOCATION,fair\na@example.fi,Acme Oy, www.acme.example ,Espoo,x\n",
+			name: "company columns",
+			data: "email,company,Company_Website,COMPANY LOCATION,fair\na@example.fi,Acme Oy, www.acme.example ,Espoo,x\n",
 			want: ContactInput{Email: "a@example.fi", CompanyName: "Acme Oy", CompanyWebsite: "www.acme.example", CompanyLocation: "Espoo"},
 			// Only unknown columns become attributes.
 			attrs: map[string]any{"fair": "x"},
+		},
+		{
+			name:  "website and location are the contact's attributes, as they always were",
+			data:  "email,company,website,location\na@example.fi,Acme Oy,www.acme.example,Espoo\n",
+			want:  ContactInput{Email: "a@example.fi", CompanyName: "Acme Oy"},
+			attrs: map[string]any{"website": "www.acme.example", "location": "Espoo"},
 		},
 		{
 			name: "long names",
@@ -99,12 +105,12 @@ func TestRowReaderCompanyColumns(t *testing.T) {
 		},
 		{
 			name: "no company: ignored like company_country",
-			data: "email,website,location\na@example.fi,www.acme.example,Espoo\n",
+			data: "email,company_website,company_location\na@example.fi,www.acme.example,Espoo\n",
 			want: ContactInput{Email: "a@example.fi"},
 		},
 		{
 			name: "no company: not validated either",
-			data: "email,website\na@example.fi,www acme example\n",
+			data: "email,company_website\na@example.fi,www acme example\n",
 			want: ContactInput{Email: "a@example.fi"},
 		},
 	}
@@ -137,7 +143,7 @@ func TestRowReaderRejectsBadCompanyColumns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.cells, func(t *testing.T) {
 			t.Parallel()
-			_, rows, err := readAll(t, "email,company,website,location\na@example.fi,"+tt.cells+"\n")
+			_, rows, err := readAll(t, "email,company,company_website,company_location\na@example.fi,"+tt.cells+"\n")
 			require.NoError(t, err)
 			require.Len(t, rows, 1)
 			assert.Equal(t, tt.reason, rows[0].reason)
@@ -210,8 +216,8 @@ func TestRowReaderBadHeaders(t *testing.T) {
 		"email twice":     "email,E-mail\na@example.fi,b@example.fi\n",
 		"title twice":     "email,title,job_title\na@example.fi,x,y\n",
 		"attribute twice": "email,Fair,fair\na@example.fi,x,y\n",
-		"website twice":   "email,website,Company Website\na@example.fi,x,y\n",
-		"location twice":  "email,location,company_location\na@example.fi,x,y\n",
+		"website twice":   "email,company_website,Company Website\na@example.fi,x,y\n",
+		"location twice":  "email,company-location,company_location\na@example.fi,x,y\n",
 		"malformed":       "email,\"first\n",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -243,7 +249,7 @@ func TestRowMergeActsLikeSequentialUpserts(t *testing.T) {
 
 func TestChunkKeepsEveryRowsCompany(t *testing.T) {
 	t.Parallel()
-	_, rows, err := readAll(t, "email,company,website,location\na@example.fi,Acme Oy,www.acme.example,\nb@example.fi,,,\na@example.fi,ACME OY,,Espoo\n")
+	_, rows, err := readAll(t, "email,company,company_website,company_location\na@example.fi,Acme Oy,www.acme.example,\nb@example.fi,,,\na@example.fi,ACME OY,,Espoo\n")
 	require.NoError(t, err)
 	ch := newChunk(10)
 	for _, p := range rows {
@@ -260,7 +266,7 @@ func TestChunkKeepsEveryRowsCompany(t *testing.T) {
 func TestEveryCSVFieldHasAContactField(t *testing.T) {
 	t.Parallel()
 	for _, h := range []string{"first_name", "last_name", "title", "job_title", "academic_title", "segment",
-		"country", "phone", "postal_address", "company", "company_name", "business_id", "website", "company_website", "location", "company_location",
+		"country", "phone", "postal_address", "company", "company_name", "business_id", "company_website", "company_location",
 		"customer_number", "lead_id"} {
 		f, ok := csvField(h)
 		require.True(t, ok, h)

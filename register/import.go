@@ -76,8 +76,8 @@ func (res *ImportResult) reject(p parsedRow) {
 // more often in the header line; a file whose first 64 KiB are not UTF-8 is read as
 // Windows-1252. Columns: email (required; also e_mail, email_address), first_name, last_name,
 // title or job_title, academic_title, segment, country, phone, postal_address, company (or
-// company_name), business_id, website (or company_website) and location (or company_location) of
-// the company, which apply only to a row naming a company, customer_number, lead_id, kind (b2b
+// company_name), business_id, company_website and company_location (they apply only to a row
+// naming a company; website and location are attributes), customer_number, lead_id, kind (b2b
 // or b2c), and banned / consent
 // (yes or no: a yes records a ban / consent with opts.Source and opts.Actor unless the contact
 // already has one; a no changes nothing). Any other column becomes a string attribute under its
@@ -91,8 +91,9 @@ func (res *ImportResult) reject(p parsedRow) {
 //
 // Bad rows are skipped and reported with their line and reason: an invalid email, kind or
 // yes/no, an invalid Y-tunnus for a Finnish company (country FI, or no country and a
-// Finnish-looking ID), a website containing whitespace, a wrong number of fields, broken
-// quoting, control characters or text that is not UTF-8. A header without an email column (or naming a column twice) is ErrInvalid before
+// Finnish-looking ID), a company website containing whitespace, a wrong number of fields,
+// broken quoting, control characters or text that is not UTF-8. A header without an email
+// column (or naming a column twice) is ErrInvalid before
 // anything is written. If a chunk cannot be written (database down, ctx cancelled), Import stops
 // and returns the counts so far with the error: earlier chunks stay committed, and importing the
 // same file again is safe.

@@ -174,7 +174,7 @@ func TestImportCompanyWebsiteAndLocation(t *testing.T) {
 		return co
 	}
 	res := b.importCSV(t, strings.Join([]string{
-		"email,company,business_id,Website,LOCATION,Notes",
+		"email,company,business_id,Company Website,COMPANY_LOCATION,Notes",
 		"a@puuhaus.example,Puuhaus Oy,2345678-0, www.puuhaus.example ,Lahti,x",
 		"b@puuhaus.example,Puuhaus Oy,2345678-0,,,",       // same company, nothing to add: keeps a's
 		"c@paja.example,Paja Oy,,https://paja.example/,,", // by name
@@ -199,8 +199,8 @@ func TestImportCompanyWebsiteAndLocation(t *testing.T) {
 	for _, email := range []string{"a@puuhaus.example", "b@puuhaus.example", "e@private.example"} {
 		c, err := b.store.ContactByEmail(b.ctx, email)
 		require.NoError(t, err)
-		assert.NotContains(t, c.Attributes, "website", email)
-		assert.NotContains(t, c.Attributes, "location", email)
+		assert.NotContains(t, c.Attributes, "company_website", email)
+		assert.NotContains(t, c.Attributes, "company_location", email)
 	}
 	a, err := b.store.ContactByEmail(b.ctx, "a@puuhaus.example")
 	require.NoError(t, err)
