@@ -128,3 +128,25 @@ func (s *Store) DeleteContact(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// missingContactsSQL returns the IDs of $1 that name no contact.
+const missingContactsSQL = `
+SELECT id FROM unnest($1::bigint[]) AS k(id)
+WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = k.id)`
+
+// Missing returns those of ids that name no contact (erased since they were read).
+func (s *Store) Missing(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	rows, err := s.db.Query(ctx, missingContactsSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("register: missing contacts: %w", err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("register: missing contacts: %w", err)
+	}
+	out := make(map[int64]bool, len(missing))
+	for _, id := range missing {
+		out[id] = true
+	}
+	return out, nil
+}

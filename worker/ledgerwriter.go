@@ -14,6 +14,7 @@ import (
 	"github.com/kirje/kirje/campaign"
 	"github.com/kirje/kirje/events"
 	"github.com/kirje/kirje/internal/pg"
+	"github.com/kirje/kirje/register"
 )
 
 // outcome is one recipient's result and the event that reports it.
@@ -198,6 +199,10 @@ func (w *ledgerWriter) commit(batch []outcome) error {
 // was offered to the relay: sent, bounced or refused. Both are told apart by the message's
 // Message-ID, which every outcome of an SMTP transaction carries.
 func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
+	batch, err := forgetErased(ctx, tx, batch)
+	if err != nil {
+		return err
+	}
 	changed, err := recordOutcomes(ctx, tx, batch)
 	if err != nil {
 		return err
@@ -229,6 +234,38 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 		return err
 	}
 	return nil
+}
+
+// forgetErased returns batch with the outcomes of contacts erased since their rows were claimed
+// made anonymous, as the erasure made their earlier ones: the ledger row keeps its status but no
+// detail (an SMTP reply may quote the address), and the event names no contact and gives no
+// reason. A contact erased while its group commits is not caught; its erasure, in a transaction
+// of its own, scrubs only what was committed before it.
+func forgetErased(ctx context.Context, tx pgx.Tx, batch []outcome) ([]outcome, error) {
+	ids := make([]int64, len(batch))
+	for i, o := range batch {
+		ids[i] = o.result.ContactID
+	}
+	missing, err := register.New(tx).Missing(ctx, ids)
+	if err != nil || len(missing) == 0 {
+		return batch, err
+	}
+	out := slices.Clone(batch)
+	for i, o := range out {
+		if !missing[o.result.ContactID] {
+			continue
+		}
+		out[i].result.Detail = ""
+		if o.event != nil {
+			ev := events.Event{Type: o.event.Type, OccurredAt: o.event.OccurredAt, CampaignID: o.event.CampaignID,
+				BrandID: o.event.BrandID}
+			if id, ok := o.event.Data["message_id"]; ok {
+				ev.Data = map[string]any{"message_id": id}
+			}
+			out[i].event = &ev
+		}
+	}
+	return out, nil
 }
 
 // recordOutcomes updates the ledger rows of batch's outcomes and reports which outcomes changed

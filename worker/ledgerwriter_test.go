@@ -16,6 +16,7 @@ import (
 	"github.com/kirje/kirje/internal/fixture"
 	"github.com/kirje/kirje/internal/pg"
 	"github.com/kirje/kirje/internal/pgtest"
+	"github.com/kirje/kirje/register"
 )
 
 // A group committed a second time (as after a commit whose acknowledgement was lost) changes no
@@ -165,4 +166,59 @@ func TestLedgerWriterWaitSeesTheFailureOfItsOwnGroup(t *testing.T) {
 	assert.ErrorIs(t, w.wait(cancelled, 5, 5), context.Canceled)
 	w.settle([]outcome{{seq: 5}}, nil)
 	assert.NoError(t, w.wait(ctx, 5, 5))
+}
+
+// An outcome that arrives after its contact was erased (the row was claimed before the erasure)
+// names nobody: the row keeps its status without the SMTP reply, and the event has no contact
+// and no reason.
+func TestWriteOutcomesOfAnErasedContactNameNobody(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	brand := fixture.Brand(t, db.Pool, "erased")
+	camp := fixture.Campaign(t, db.Pool, brand, "")
+	gone := fixture.Contact(t, db.Pool, "maija@erased.example", "Buyer")
+	kept := fixture.Contact(t, db.Pool, "kept@erased.example", "Buyer")
+	_, err := db.Pool.Exec(ctx, `
+INSERT INTO send_ledger (campaign_id, contact_id, batch, status) VALUES ($1, $2, 0, 'sending'), ($1, $3, 0, 'sending')`,
+		camp.ID, gone.ID, kept.ID)
+	require.NoError(t, err)
+	require.NoError(t, register.New(db.Pool).DeleteContact(ctx, gone.ID))
+
+	reply := func(email string) string { return "550 5.1.1 <" + email + ">: no such user" }
+	bounce := func(c register.Contact, msgID string) outcome {
+		return outcome{campaignID: camp.ID,
+			result: campaign.Outcome{ContactID: c.ID, Status: campaign.SendBounced, MessageID: msgID, Detail: reply(c.Email)},
+			event: &events.Event{Type: events.Bounce, CampaignID: camp.ID, ContactID: c.ID, BrandID: brand.ID,
+				Reason: reply(c.Email), Data: map[string]any{"kind": "hard", "message_id": msgID}}}
+	}
+	group := []outcome{bounce(gone, "<g@erased.example>"), bounce(kept, "<k@erased.example>")}
+	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, group) }))
+
+	type row struct {
+		Status, Detail string
+	}
+	var rows []row
+	for _, id := range []int64{gone.ID, kept.ID} {
+		var r row
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT status, coalesce(detail, '') FROM send_ledger
+WHERE campaign_id = $1 AND contact_id = $2`, camp.ID, id).Scan(&r.Status, &r.Detail))
+		rows = append(rows, r)
+	}
+	assert.Equal(t, []row{{"bounced", ""}, {"bounced", reply(kept.Email)}}, rows)
+
+	type reported struct {
+		Contact   int64
+		Reason    string
+		MessageID string
+	}
+	evRows, err := db.Pool.Query(ctx, `SELECT coalesce(contact_id, 0), coalesce(reason, ''), coalesce(data->>'message_id', '')
+FROM events WHERE campaign_id = $1 ORDER BY data->>'message_id'`, camp.ID)
+	require.NoError(t, err)
+	got, err := pgx.CollectRows(evRows, pgx.RowToStructByPos[reported])
+	require.NoError(t, err)
+	assert.Equal(t, []reported{{0, "", "<g@erased.example>"}, {kept.ID, reply(kept.Email), "<k@erased.example>"}}, got)
+	var traces int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE strpos(reason || coalesce(data::text, ''), 'maija') > 0`).Scan(&traces))
+	assert.Zero(t, traces, "the erased address is nowhere in the events")
 }
