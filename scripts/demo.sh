@@ -5,9 +5,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# Ctrl-C stops PostgreSQL and Redis only if this run started both; a service that was already
+# running (yours, or another make run's) stays, and so does its partner.
+up_log=$(mktemp)
+{ scripts/services.sh up --mailpit 2>&1 1>&3 3>&- | tee "$up_log" >&2; } 3>&1
 started_services=0
-if [ ! -f .dev/pg.started ] && [ ! -f .dev/redis.started ]; then started_services=1; fi
-scripts/services.sh up --mailpit
+if grep -q 'starting PostgreSQL' "$up_log" && grep -q 'starting Redis' "$up_log"; then started_services=1; fi
+rm -f "$up_log"
 eval "$(scripts/services.sh env)"
 
 http_port=${KIRJE_DEV_HTTP_PORT:-8080}
