@@ -70,6 +70,8 @@ func (a *API) updateCampaign(w http.ResponseWriter, r *http.Request) error {
 type campaignView struct {
 	campaign.Campaign
 	Counts campaign.Counts `json:"counts"`
+	// Estimate is the audience it would have if it started now, until it starts.
+	Estimate *campaign.PreviewCounts `json:"estimate,omitempty"`
 }
 
 func (a *API) getCampaign(w http.ResponseWriter, r *http.Request) error {
@@ -85,7 +87,11 @@ func (a *API) getCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, campaignView{Campaign: c, Counts: counts})
+	estimate, err := campaign.Estimate(r.Context(), a.db, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, campaignView{Campaign: c, Counts: counts, Estimate: estimate})
 	return nil
 }
 

@@ -67,6 +67,16 @@ func TestCampaignLifecycle(t *testing.T) {
 	upd["name"] = "Spring offer v2"
 	res = e.as(t, access.RoleMarketer, http.MethodPut, base, upd)
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	fixture.Contact(t, e.db.Pool, "ceo@kone.example", "CEO") // outside the segment
+	res = e.as(t, access.RoleAnalyst, http.MethodGet, base, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var draft struct {
+		Counts   campaign.Counts
+		Estimate *campaign.PreviewCounts
+	}
+	res.json(t, &draft)
+	assert.Zero(t, draft.Counts.Audience, "a draft has no ledger")
+	assert.Equal(t, &campaign.PreviewCounts{Matching: 1, Mailable: 1}, draft.Estimate, "but shows whom it would reach")
 
 	at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	res = e.as(t, access.RoleMarketer, http.MethodPost, base+"/schedule", map[string]any{"at": at})

@@ -42,3 +42,17 @@ func Preview(ctx context.Context, db pg.DBTX, f Filter) (PreviewCounts, error) {
 	}
 	return pc, nil
 }
+
+// Estimate is the audience a campaign that has not started (a draft, or scheduled) would have if
+// it started now: its segment's Preview. It is nil once the campaign has started, when its
+// ledger holds the audience.
+func Estimate(ctx context.Context, db pg.DBTX, c Campaign) (*PreviewCounts, error) {
+	if c.Status != StatusDraft && c.Status != StatusScheduled {
+		return nil, nil
+	}
+	pc, err := Preview(ctx, db, c.Segment)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %d: estimate: %w", c.ID, err)
+	}
+	return &pc, nil
+}

@@ -210,15 +210,19 @@ SELECT $1, c.id, 0, u.s FROM contacts c JOIN (VALUES ('anna@kone.example', 'sent
 	('x4@kone.example', 'pending')) AS u(email, s) ON u.email = c.email`, id)
 	require.NoError(t, err)
 	var show struct {
-		ID     int64
-		Status campaign.Status
-		Counts campaign.Counts
+		ID       int64
+		Status   campaign.Status
+		Counts   campaign.Counts
+		Estimate *campaign.PreviewCounts
 	}
 	require.NoError(t, json.Unmarshal([]byte(s.kirje(t, "campaigns", "show", id, "--json")), &show))
 	assert.Equal(t, id, fmt.Sprint(show.ID))
 	assert.Equal(t, campaign.StatusDraft, show.Status)
 	assert.Equal(t, campaign.Counts{Audience: 4, Sent: 1, Dropped: 1, Failed: 1, Pending: 1}, show.Counts)
-	assert.Contains(t, s.kirje(t, "campaigns", "show", id), "audience 4: sent 1, dropped 1, bounced 0, failed 1, pending 1")
+	assert.Equal(t, &campaign.PreviewCounts{Matching: 5, Mailable: 5}, show.Estimate, "a draft shows whom it would reach")
+	shown := s.kirje(t, "campaigns", "show", id)
+	assert.Contains(t, shown, "audience 4: sent 1, dropped 1, bounced 0, failed 1, pending 1")
+	assert.Contains(t, shown, "if it started now: 5 contacts match; 5 may receive marketing")
 	assert.Contains(t, s.kirje(t, "campaigns", "list"), "Spring")
 	var list []campaign.Campaign
 	require.NoError(t, json.Unmarshal([]byte(s.kirje(t, "campaigns", "list", "--json", "--limit", "1")), &list))

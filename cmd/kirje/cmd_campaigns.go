@@ -263,8 +263,12 @@ func campaignsShowCommand() *command {
 				if err != nil {
 					return err
 				}
+				estimate, err := campaign.Estimate(ctx, db, c)
+				if err != nil {
+					return err
+				}
 				if asJSON := *asJSON; asJSON {
-					return printJSON(e.stdout, campaignShow{Campaign: c, Counts: counts})
+					return printJSON(e.stdout, campaignShow{Campaign: c, Counts: counts, Estimate: estimate})
 				}
 				w := e.stdout
 				fmt.Fprintf(w, "campaign %d  %s\n", c.ID, c.Name)
@@ -272,6 +276,10 @@ func campaignsShowCommand() *command {
 					c.Status, c.Subject, fmtTime(c.ScheduledAt), fmtTime(c.StartedAt), fmtTime(c.FinishedAt))
 				fmt.Fprintf(w, "  audience %d: sent %d, dropped %d, bounced %d, failed %d, pending %d\n",
 					counts.Audience, counts.Sent, counts.Dropped, counts.Bounced, counts.Failed, counts.Pending+counts.Sending)
+				if estimate != nil {
+					fmt.Fprintf(w, "  if it started now: %d contacts match; %d may receive marketing\n",
+						estimate.Matching, estimate.Mailable)
+				}
 				return nil
 			}
 		},
@@ -280,10 +288,12 @@ func campaignsShowCommand() *command {
 
 func campaignTarget(id int64) string { return fmt.Sprintf("campaigns/%d", id) }
 
-// campaignShow is `campaigns show --json`: the campaign and its ledger counts.
+// campaignShow is `campaigns show --json`: the campaign, its ledger counts and, until it starts,
+// the audience it would have.
 type campaignShow struct {
 	campaign.Campaign
-	Counts campaign.Counts `json:"counts"`
+	Counts   campaign.Counts         `json:"counts"`
+	Estimate *campaign.PreviewCounts `json:"estimate,omitempty"`
 }
 
 func campaignsListCommand() *command {
