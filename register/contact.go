@@ -129,24 +129,33 @@ func (s *Store) DeleteContact(ctx context.Context, id int64) error {
 	return nil
 }
 
-// missingContactsSQL returns the IDs of $1 that name no contact.
-const missingContactsSQL = `
-SELECT id FROM unnest($1::bigint[]) AS k(id)
-WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = k.id)`
+// holdContactsSQL takes a key-share lock on each of $1 that names a contact and returns those.
+// The lock conflicts only with FOR UPDATE and DELETE: an erasure (which locks its contact FOR
+// UPDATE before it scrubs anything) waits for the holder's commit, while imports and edits do not.
+const holdContactsSQL = `SELECT id FROM contacts WHERE id = ANY($1) FOR KEY SHARE`
 
-// Missing returns those of ids that name no contact (erased since they were read).
-func (s *Store) Missing(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	rows, err := s.db.Query(ctx, missingContactsSQL, ids)
+// HoldContacts locks the contacts of ids against erasure until the caller's transaction ends
+// (an erasure begun meanwhile waits, and then scrubs what the transaction wrote) and returns
+// those of ids that name no contact: erased already. Run it in a transaction, before anything
+// that an erasure also locks.
+func (s *Store) HoldContacts(ctx context.Context, ids []int64) (missing map[int64]bool, err error) {
+	rows, err := s.db.Query(ctx, holdContactsSQL, ids)
 	if err != nil {
-		return nil, fmt.Errorf("register: missing contacts: %w", err)
+		return nil, fmt.Errorf("register: hold contacts: %w", err)
 	}
-	missing, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	present, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return nil, fmt.Errorf("register: missing contacts: %w", err)
+		return nil, fmt.Errorf("register: hold contacts: %w", err)
 	}
-	out := make(map[int64]bool, len(missing))
-	for _, id := range missing {
-		out[id] = true
+	found := make(map[int64]bool, len(present))
+	for _, id := range present {
+		found[id] = true
 	}
-	return out, nil
+	missing = map[int64]bool{}
+	for _, id := range ids {
+		if !found[id] {
+			missing[id] = true
+		}
+	}
+	return missing, nil
 }

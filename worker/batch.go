@@ -206,7 +206,11 @@ func (b *batchRun) record(r campaign.Recipient, out campaign.Outcome, ev *events
 			ev.OccurredAt = b.w.now()
 		}
 	}
-	b.lastSeq = b.w.writer.submit(outcome{campaignID: b.s.campaign.ID, result: out, event: ev})
+	o := outcome{campaignID: b.s.campaign.ID, result: out, event: ev}
+	if r.Contact != nil {
+		o.address = r.Contact.Email
+	}
+	b.lastSeq = b.w.writer.submit(o)
 	if b.firstSeq == 0 {
 		b.firstSeq = b.lastSeq
 	}

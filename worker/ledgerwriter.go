@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -23,6 +25,7 @@ type outcome struct {
 	campaignID int64
 	result     campaign.Outcome
 	event      *events.Event
+	address    string // the recipient's, to scrub should they be erased before the commit
 }
 
 // groupLinger is how long the ledger writer waits for a group to fill before committing it.
@@ -236,17 +239,19 @@ func writeOutcomes(ctx context.Context, tx pgx.Tx, batch []outcome) error {
 	return nil
 }
 
-// forgetErased returns batch with the outcomes of contacts erased since their rows were claimed
-// made anonymous, as the erasure made their earlier ones: the ledger row keeps its status but no
-// detail (an SMTP reply may quote the address), and the event names no contact and gives no
-// reason. A contact erased while its group commits is not caught; its erasure, in a transaction
-// of its own, scrubs only what was committed before it.
+// forgetErased protects erasures from the group's writes. It locks the group's contacts against
+// erasure until the group commits (an erasure begun meanwhile waits, then scrubs what the group
+// wrote) and returns batch with the outcomes of contacts erased already made anonymous, as the
+// erasure made their earlier ones: the address is replaced with events.Erased in the ledger
+// detail and the event's reason (an SMTP reply may quote it), and the event names no contact.
+// Reasons that hold no address ("erased", "suppressed:all") stay.
 func forgetErased(ctx context.Context, tx pgx.Tx, batch []outcome) ([]outcome, error) {
 	ids := make([]int64, len(batch))
 	for i, o := range batch {
 		ids[i] = o.result.ContactID
 	}
-	missing, err := register.New(tx).Missing(ctx, ids)
+	slices.Sort(ids)
+	missing, err := register.New(tx).HoldContacts(ctx, slices.Compact(ids))
 	if err != nil || len(missing) == 0 {
 		return batch, err
 	}
@@ -255,13 +260,17 @@ func forgetErased(ctx context.Context, tx pgx.Tx, batch []outcome) ([]outcome, e
 		if !missing[o.result.ContactID] {
 			continue
 		}
-		out[i].result.Detail = ""
+		scrub := func(s string) string { return s }
+		if o.address != "" {
+			re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(o.address))
+			scrub = func(s string) string { return re.ReplaceAllLiteralString(s, events.Erased) }
+		}
+		out[i].result.Detail = scrub(o.result.Detail)
 		if o.event != nil {
-			ev := events.Event{Type: o.event.Type, OccurredAt: o.event.OccurredAt, CampaignID: o.event.CampaignID,
-				BrandID: o.event.BrandID}
-			if id, ok := o.event.Data["message_id"]; ok {
-				ev.Data = map[string]any{"message_id": id}
-			}
+			ev := *o.event
+			ev.ContactID, ev.Reason = 0, scrub(ev.Reason)
+			ev.Data = maps.Clone(ev.Data)
+			delete(ev.Data, "address")
 			out[i].event = &ev
 		}
 	}

@@ -169,8 +169,8 @@ func TestLedgerWriterWaitSeesTheFailureOfItsOwnGroup(t *testing.T) {
 }
 
 // An outcome that arrives after its contact was erased (the row was claimed before the erasure)
-// names nobody: the row keeps its status without the SMTP reply, and the event has no contact
-// and no reason.
+// names nobody: the address is scrubbed from the ledger detail and the event's reason, the event
+// has no contact, and reasons without the address stay.
 func TestWriteOutcomesOfAnErasedContactNameNobody(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -178,47 +178,81 @@ func TestWriteOutcomesOfAnErasedContactNameNobody(t *testing.T) {
 	brand := fixture.Brand(t, db.Pool, "erased")
 	camp := fixture.Campaign(t, db.Pool, brand, "")
 	gone := fixture.Contact(t, db.Pool, "maija@erased.example", "Buyer")
+	dropped := fixture.Contact(t, db.Pool, "pekka@erased.example", "Buyer")
 	kept := fixture.Contact(t, db.Pool, "kept@erased.example", "Buyer")
 	_, err := db.Pool.Exec(ctx, `
-INSERT INTO send_ledger (campaign_id, contact_id, batch, status) VALUES ($1, $2, 0, 'sending'), ($1, $3, 0, 'sending')`,
-		camp.ID, gone.ID, kept.ID)
+INSERT INTO send_ledger (campaign_id, contact_id, batch, status)
+VALUES ($1, $2, 0, 'sending'), ($1, $3, 0, 'sending'), ($1, $4, 0, 'sending')`, camp.ID, gone.ID, dropped.ID, kept.ID)
 	require.NoError(t, err)
-	require.NoError(t, register.New(db.Pool).DeleteContact(ctx, gone.ID))
+	for _, id := range []int64{gone.ID, dropped.ID} {
+		require.NoError(t, register.New(db.Pool).DeleteContact(ctx, id))
+	}
 
 	reply := func(email string) string { return "550 5.1.1 <" + email + ">: no such user" }
 	bounce := func(c register.Contact, msgID string) outcome {
-		return outcome{campaignID: camp.ID,
+		return outcome{campaignID: camp.ID, address: c.Email,
 			result: campaign.Outcome{ContactID: c.ID, Status: campaign.SendBounced, MessageID: msgID, Detail: reply(c.Email)},
 			event: &events.Event{Type: events.Bounce, CampaignID: camp.ID, ContactID: c.ID, BrandID: brand.ID,
 				Reason: reply(c.Email), Data: map[string]any{"kind": "hard", "message_id": msgID}}}
 	}
-	group := []outcome{bounce(gone, "<g@erased.example>"), bounce(kept, "<k@erased.example>")}
+	// Erased before its row was claimed: the claim found no contact, and the worker drops it.
+	drop := outcome{campaignID: camp.ID,
+		result: campaign.Outcome{ContactID: dropped.ID, Status: campaign.SendDropped, Detail: "erased"},
+		event:  &events.Event{Type: events.Dropped, CampaignID: camp.ID, ContactID: dropped.ID, BrandID: brand.ID, Reason: "erased"}}
+	group := []outcome{bounce(gone, "<g@erased.example>"), drop, bounce(kept, "<k@erased.example>")}
 	require.NoError(t, pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error { return writeOutcomes(ctx, tx, group) }))
 
-	type row struct {
-		Status, Detail string
-	}
-	var rows []row
-	for _, id := range []int64{gone.ID, kept.ID} {
-		var r row
-		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT status, coalesce(detail, '') FROM send_ledger
-WHERE campaign_id = $1 AND contact_id = $2`, camp.ID, id).Scan(&r.Status, &r.Detail))
-		rows = append(rows, r)
-	}
-	assert.Equal(t, []row{{"bounced", ""}, {"bounced", reply(kept.Email)}}, rows)
+	var details []string
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT array_agg(status || ' ' || coalesce(detail, '') ORDER BY contact_id)
+FROM send_ledger WHERE campaign_id = $1`, camp.ID).Scan(&details))
+	assert.Equal(t, []string{"bounced " + reply(events.Erased), "dropped erased", "bounced " + reply(kept.Email)}, details)
 
 	type reported struct {
-		Contact   int64
-		Reason    string
-		MessageID string
+		Contact      int64
+		Type, Reason string
+		Kind         string
 	}
-	evRows, err := db.Pool.Query(ctx, `SELECT coalesce(contact_id, 0), coalesce(reason, ''), coalesce(data->>'message_id', '')
-FROM events WHERE campaign_id = $1 ORDER BY data->>'message_id'`, camp.ID)
+	evRows, err := db.Pool.Query(ctx, `SELECT coalesce(contact_id, 0), type, coalesce(reason, ''), coalesce(data->>'kind', '')
+FROM events WHERE campaign_id = $1 ORDER BY type, reason`, camp.ID)
 	require.NoError(t, err)
 	got, err := pgx.CollectRows(evRows, pgx.RowToStructByPos[reported])
 	require.NoError(t, err)
-	assert.Equal(t, []reported{{0, "", "<g@erased.example>"}, {kept.ID, reply(kept.Email), "<k@erased.example>"}}, got)
+	assert.Equal(t, []reported{
+		{0, "bounce", reply(events.Erased), "hard"},
+		{kept.ID, "bounce", reply(kept.Email), "hard"},
+		{0, "dropped", "erased", ""},
+	}, got)
 	var traces int
-	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE strpos(reason || coalesce(data::text, ''), 'maija') > 0`).Scan(&traces))
-	assert.Zero(t, traces, "the erased address is nowhere in the events")
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT
+  (SELECT count(*) FROM events WHERE strpos(reason || coalesce(data::text, ''), 'maija') > 0) +
+  (SELECT count(*) FROM send_ledger WHERE strpos(detail, 'maija') > 0)`).Scan(&traces))
+	assert.Zero(t, traces, "the erased address is nowhere")
+}
+
+// An erasure that begins while a group is being written waits for it, and then finds what the
+// group wrote: the contact's lock is held until the group commits.
+func TestErasureWaitsForTheGroupThatHoldsItsContact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	c := fixture.Contact(t, db.Pool, "liisa@hold.example", "Buyer")
+	tx, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	missing, err := register.New(tx).HoldContacts(ctx, []int64{c.ID, c.ID + 1000})
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]bool{c.ID + 1000: true}, missing)
+
+	// The erasure's first step, locking its contact, waits for the holder.
+	waiter, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = waiter.Rollback(ctx) }()
+	_, err = waiter.Exec(ctx, `SET LOCAL lock_timeout = '200ms'`)
+	require.NoError(t, err)
+	_, err = waiter.Exec(ctx, `SELECT id FROM contacts WHERE email = $1 FOR UPDATE`, c.Email)
+	require.Error(t, err, "the erasure must wait while a group holds the contact")
+	require.NoError(t, waiter.Rollback(ctx))
+
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT id FROM contacts WHERE email = $1 FOR UPDATE`, c.Email).Scan(new(int64)))
 }
