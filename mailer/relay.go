@@ -90,7 +90,13 @@ func ParseRelay(name, rawURL string) (Relay, error) {
 	if r.Host == "" {
 		return bad("no host")
 	}
+	// With user info in the URL, a password holding an unencoded '/', '?' or '#' ends up in the
+	// path or the query: those are then not quoted.
+	withUser := strings.Contains(rawURL, "@")
 	if u.Path != "" && u.Path != "/" {
+		if withUser {
+			return bad("unexpected path (a user name or password must be percent-encoded)")
+		}
 		return bad("unexpected path %q", u.Path)
 	}
 	if p := u.Port(); p != "" {
@@ -103,6 +109,9 @@ func ParseRelay(name, rawURL string) (Relay, error) {
 		r.Password, _ = u.User.Password()
 	}
 	if err := r.parseQuery(u.Query(), u.Scheme); err != nil {
+		if strings.Contains(u.RawQuery, "@") {
+			return bad("malformed query (a user name or password must be percent-encoded)")
+		}
 		return bad("%v", err)
 	}
 	return r, nil

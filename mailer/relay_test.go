@@ -67,6 +67,12 @@ func TestParseRelayErrors(t *testing.T) {
 		{"smtp://relay.example.fi?pol=3", `unknown parameter "pol"`},
 		{"smtp://user:s3cret@relay.example.fi:x", "malformed URL"},
 		{"smtp://user:s3cret@relay example.fi", "malformed URL"},
+		// A password with an unencoded '/' or '?' moves into the path or the query.
+		{"smtp://user:/s3cret@relay.example.fi:587", "unexpected path (a user name or password must be percent-encoded)"},
+		{"smtp://user:1234/s3cret@relay.example.fi", "unexpected path"},
+		{"smtp://user:pa/s3cret@relay.example.fi", "malformed URL"},
+		{"smtp://user:?s3cret@relay.example.fi", "malformed query"},
+		{"smtp://user:?x=s3cret@relay.example.fi", "malformed query"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -100,7 +106,8 @@ func TestRelayHidesPassword(t *testing.T) {
 // FuzzParseRelay: relay URLs come from the environment and the API; nothing may panic, and a
 // password never leaks into an error.
 func FuzzParseRelay(f *testing.F) {
-	for _, s := range []string{"smtp://u:p@h:25?tls=none&pool=2", "smtps://h", "smtp://[::1]:x", "smtp://h?rate=1e400", "%"} {
+	for _, s := range []string{"smtp://u:p@h:25?tls=none&pool=2", "smtps://h", "smtp://[::1]:x", "smtp://h?rate=1e400", "%",
+		"smtp://user:/secretpw@h:587", "smtp://user:?secretpw@h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {

@@ -133,8 +133,13 @@ func parseRelayList(v string) ([]mailer.Relay, error) {
 		if !ok || !relayName.MatchString(name) {
 			return nil, fmt.Errorf("item %d is not NAME=URL (a name is letters, digits, '.', '_' or '-')", i+1)
 		}
-		r, err := mailer.ParseRelay(name, strings.TrimSpace(raw))
+		raw = strings.TrimSpace(raw)
+		r, err := mailer.ParseRelay(name, raw)
 		if err != nil {
+			if strings.Contains(v, "@") && !strings.Contains(raw, "@") {
+				// A ';' in a password split its URL: the error would quote a piece of it.
+				return nil, fmt.Errorf("relay %q: malformed URL (a ';' in a password must be percent-encoded as %%3B)", name)
+			}
 			return nil, err
 		}
 		relays = append(relays, r)

@@ -119,6 +119,8 @@ func TestSettingErrorsNameTheSetting(t *testing.T) {
 		{"smtp relays syntax", []string{"KIRJE_SMTP_RELAYS=bulk"}, []string{"serve"}, `setting KIRJE_SMTP_RELAYS (--smtp-relays): item 1 is not NAME=URL`},
 		{"smtp relays without a name", []string{"KIRJE_SMTP_RELAYS=smtp://user:short@relay.example:587?tls=starttls"}, []string{"serve"},
 			`setting KIRJE_SMTP_RELAYS (--smtp-relays): item 1 is not NAME=URL`},
+		{"smtp relays with a ';' in a password", []string{"KIRJE_SMTP_RELAYS=bulk=smtp://user:sho;rt@relay.example"}, []string{"serve"},
+			`setting KIRJE_SMTP_RELAYS (--smtp-relays): relay "bulk": malformed URL (a ';' in a password must be percent-encoded as %3B)`},
 		{"smtp url with a slash in its password", []string{"KIRJE_SMTP_URL=smtp://user:sh/ort@relay.example:587"}, []string{"worker"},
 			`setting KIRJE_SMTP_URL (--smtp-url): mailer: relay "default": invalid: malformed URL (a user name or password must be percent-encoded)`},
 		{"smtp relay url", []string{"KIRJE_SMTP_RELAYS=bulk=smtp://h?pool=0"}, []string{"run"}, `setting KIRJE_SMTP_RELAYS (--smtp-relays): mailer: relay "bulk"`},
