@@ -43,11 +43,11 @@ func Preview(ctx context.Context, db pg.DBTX, f Filter) (PreviewCounts, error) {
 	return pc, nil
 }
 
-// Estimate is the audience a campaign that has not started (a draft, or scheduled) would have if
-// it started now: its segment's Preview. It is nil once the campaign has started, when its
-// ledger holds the audience.
+// Estimate is the audience a campaign that has not started (a draft, scheduled, or paused
+// before its start) would have if it started now: its segment's Preview. It is nil once the
+// campaign has started, when its ledger holds the audience, and for a cancelled one.
 func Estimate(ctx context.Context, db pg.DBTX, c Campaign) (*PreviewCounts, error) {
-	if c.Status != StatusDraft && c.Status != StatusScheduled {
+	if c.StartedAt != nil || c.Status == StatusCancelled || c.Status == StatusDone {
 		return nil, nil
 	}
 	pc, err := Preview(ctx, db, c.Segment)

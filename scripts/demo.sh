@@ -8,6 +8,7 @@ cd "$root"
 # Ctrl-C stops PostgreSQL and Redis only if this run started both; a service that was already
 # running (yours, or another make run's) stays, and so does its partner.
 up_log=$(mktemp)
+trap 'rm -f "$up_log"' EXIT # until cleanup's trap below takes over
 { scripts/services.sh up --mailpit 2>&1 1>&3 3>&- | tee "$up_log" >&2; } 3>&1
 started_services=0
 if grep -q 'starting PostgreSQL' "$up_log" && grep -q 'starting Redis' "$up_log"; then started_services=1; fi
