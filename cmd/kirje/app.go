@@ -73,7 +73,7 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, withRelays bo
 		logger.Warn("KIRJE_PUBLIC_URL is not https: messages carry no RFC 8058 one-click header (fine for local use only)")
 	}
 	if withRelays {
-		if a.relays, err = parseRelays(cfg, logger); err != nil {
+		if a.relays, err = relayPools(cfg, logger); err != nil {
 			return a, err
 		}
 	}
@@ -96,22 +96,14 @@ func (a *App) Close() {
 	}
 }
 
-// parseRelays builds the relay pools: "default" from KIRJE_SMTP_URL, others from
-// KIRJE_SMTP_RELAYS ("name=url;name=url"). A bad URL is an error naming its setting.
-func parseRelays(cfg Config, logger *slog.Logger) (map[string]*mailer.Pool, error) {
-	if cfg.SMTPURL == "" {
+// relayPools builds the relay pools: "default" from KIRJE_SMTP_URL, others from
+// KIRJE_SMTP_RELAYS ("name=url;name=url"), both parsed when the settings were read.
+func relayPools(cfg Config, logger *slog.Logger) (map[string]*mailer.Pool, error) {
+	if cfg.SMTPRelay == nil {
 		return nil, usagef("missing required setting KIRJE_SMTP_URL (or --smtp-url)")
 	}
-	def, err := mailer.ParseRelay("default", cfg.SMTPURL)
-	if err != nil {
-		return nil, settingError("smtp-url", err)
-	}
-	others, err := parseRelayList(cfg.SMTPRelays)
-	if err != nil {
-		return nil, settingError("smtp-relays", err)
-	}
 	relays := map[string]*mailer.Pool{}
-	for _, r := range append([]mailer.Relay{def}, others...) {
+	for _, r := range append([]mailer.Relay{*cfg.SMTPRelay}, cfg.SMTPRelays...) {
 		relays[r.Name] = mailer.NewPool(r, logger)
 	}
 	return relays, nil

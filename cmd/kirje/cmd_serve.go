@@ -48,7 +48,7 @@ func serveCommand() *command {
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *env, args []string) error {
 				tuneGC(serveGCPercent)
-				app, err := openApp(ctx, e.cfg, e.logger, e.cfg.SMTPURL != "")
+				app, err := openApp(ctx, e.cfg, e.logger, e.cfg.SMTPRelay != nil)
 				if err != nil {
 					return err
 				}

@@ -23,8 +23,8 @@ type Config struct {
 	Secret         string
 	SecretID       int
 	OldSecrets     string
-	SMTPURL        string
-	SMTPRelays     string
+	SMTPRelay      *mailer.Relay  // KIRJE_SMTP_URL, parsed as the relay "default"; nil when not set
+	SMTPRelays     []mailer.Relay // KIRJE_SMTP_RELAYS, parsed
 	DomainRate     float64
 	DomainBurst    int
 	Concurrency    int
@@ -118,18 +118,16 @@ func settingsTable() []setting {
 		}},
 		{"old-secrets", "", "retired secrets still accepted for old mail: ID:SECRET,ID:SECRET", setString(func(c *Config) *string { return &c.OldSecrets })},
 		{"smtp-url", "", "default SMTP relay: smtp://user:pass@host:587?tls=starttls&pool=10&rate=50", func(c *Config, v string) error {
-			if _, err := mailer.ParseRelay("default", v); err != nil {
+			r, err := mailer.ParseRelay("default", v)
+			if err != nil {
 				return err
 			}
-			c.SMTPURL = v
+			c.SMTPRelay = &r
 			return nil
 		}},
-		{"smtp-relays", "", "further named relays brands can choose: NAME=URL;NAME=URL", func(c *Config, v string) error {
-			if _, err := parseRelayList(v); err != nil {
-				return err
-			}
-			c.SMTPRelays = v
-			return nil
+		{"smtp-relays", "", "further named relays brands can choose: NAME=URL;NAME=URL", func(c *Config, v string) (err error) {
+			c.SMTPRelays, err = parseRelayList(v)
+			return err
 		}},
 		{"domain-rate", "20", "messages per second to one recipient domain, across all workers", func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
