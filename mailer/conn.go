@@ -143,10 +143,11 @@ func (c *Conn) dialNet(ctx context.Context, network, addr string) (net.Conn, err
 		nc.abort()
 	}
 	c.mu.Unlock()
+	wc := &writeCoalescer{Conn: nc}
 	if c.pool.relay.TLS != TLSImplicit {
-		return nc, nil
+		return wc, nil
 	}
-	tc := tls.Client(nc, c.pool.tlsConfig())
+	tc := tls.Client(wc, c.pool.tlsConfig())
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = nc.Close()
 		return nil, err
