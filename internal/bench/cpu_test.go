@@ -95,3 +95,32 @@ func (s cpuShares) top(n int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// ioCalls counts a process's read and write system calls (syscr and syscw of /proc/PID/io;
+// "self" for this process). Zero when the file cannot be read.
+type ioCalls struct{ reads, writes int64 }
+
+func readIOCalls(pid string) ioCalls {
+	raw, err := os.ReadFile("/proc/" + pid + "/io")
+	if err != nil {
+		return ioCalls{}
+	}
+	var c ioCalls
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch name {
+		case "syscr":
+			c.reads = n
+		case "syscw":
+			c.writes = n
+		}
+	}
+	return c
+}
+
+// perMessage is "R reads + W writes" per message between before and c.
+func (c ioCalls) perMessage(before ioCalls, messages int) string {
+	n := float64(max(messages, 1))
+	return fmt.Sprintf("%.1f reads + %.1f writes", float64(c.reads-before.reads)/n, float64(c.writes-before.writes)/n)
+}

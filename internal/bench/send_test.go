@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +62,10 @@ func BenchmarkSendCampaign(b *testing.B) {
 		b.ReportMetric(r.sending()/raw.PerSecond(), "ratio_sending")
 		b.ReportMetric(float64(r.startLatency().Milliseconds()), "start_latency_ms")
 		b.ReportMetric(float64(r.peakRSS)/(1<<20), "worker_peak_rss_MB")
+		kirjeCPU := r.cpuPerMessage(sendProcesses...)
+		b.ReportMetric(float64(raw.cpuPerMessage().Microseconds()), "raw_cpu_us/msg")
+		b.ReportMetric(float64(kirjeCPU.Microseconds()), "kirje_cpu_us/msg")
+		b.ReportMetric(raw.cpuPerMessage().Seconds()/kirjeCPU.Seconds(), "ratio_cpu")
 		size, err := prebuiltSize(rig.sample)
 		if err != nil {
 			b.Fatal(err)
@@ -95,6 +100,26 @@ type campaignRun struct {
 	at, first, last time.Time
 	peakRSS         int64
 	cpu             cpuShares // who used the CPU while the campaign was being sent
+	window          time.Duration
+	syscalls        string // the worker's and the sink's reads and writes per message
+}
+
+// sendProcesses are the processes a send keeps busy: the worker, the sink (in the benchmark's
+// process), PostgreSQL and Redis.
+var sendProcesses = []string{"kirje", "bench.test", "postgres", "redis-server"}
+
+// cpuPerMessage is the CPU time the named processes used per message while the campaign was
+// being sent. Unlike the rates it hardly moves with the machine's load, so it shows what a
+// change to the send path costs or saves; ratio_cpu compares it with the raw baseline's, which
+// is the throughput ratio a machine with no idle time would give.
+func (r campaignRun) cpuPerMessage(names ...string) time.Duration {
+	var cores float64
+	for _, c := range r.cpu {
+		if slices.Contains(names, c.Name) {
+			cores += c.Cores
+		}
+	}
+	return time.Duration(cores * float64(r.window) / float64(max(r.n-1, 1)))
 }
 
 func (r campaignRun) endToEnd() float64           { return float64(r.n) / r.last.Sub(r.at).Seconds() }
@@ -102,7 +127,9 @@ func (r campaignRun) sending() float64            { return float64(r.n) / r.last
 func (r campaignRun) startLatency() time.Duration { return r.first.Sub(r.at) }
 
 func (r campaignRun) String() string {
-	return fmt.Sprintf("CPU while sending (cores): %s; ", r.cpu.top(6)) + fmt.Sprintf("%d messages, scheduled → first %v, → last %v (%.0f msgs/s end to end, %.0f msgs/s once sending), worker peak RSS %.0f MB",
+	per := func(name string) time.Duration { return r.cpuPerMessage(name).Round(time.Microsecond) }
+	return fmt.Sprintf("CPU while sending (cores): %s; per message: worker %v, sink %v, postgres %v, redis %v; system calls per message: %s; ",
+		r.cpu.top(6), per("kirje"), per("bench.test"), per("postgres"), per("redis-server"), r.syscalls) + fmt.Sprintf("%d messages, scheduled → first %v, → last %v (%.0f msgs/s end to end, %.0f msgs/s once sending), worker peak RSS %.0f MB",
 		r.n, r.startLatency().Round(time.Millisecond), r.last.Sub(r.at).Round(time.Millisecond), r.endToEnd(), r.sending(), float64(r.peakRSS)/(1<<20))
 }
 
@@ -177,12 +204,17 @@ func (rig *sendRig) run(b *testing.B) campaignRun {
 	if err := rig.sink.WaitContext(waitCtx, before+1); err != nil {
 		b.Fatalf("waiting for the first message: %v", err)
 	}
+	pid := strconv.Itoa(rig.proc.cmd.Process.Pid)
 	cpuFrom, cpuStart := snapshotCPU(), time.Now()
+	workerIO, sinkIO := readIOCalls(pid), readIOCalls("self")
 	if err := rig.sink.WaitContext(waitCtx, before+int64(rig.n)); err != nil {
 		b.Fatalf("waiting for %d messages: %v (have %d)", rig.n, err, rig.sink.Accepted()-before)
 	}
-	cpu := snapshotCPU().since(cpuFrom, time.Since(cpuStart))
-	r := campaignRun{n: rig.n, at: at}
+	window := time.Since(cpuStart)
+	cpu := snapshotCPU().since(cpuFrom, window)
+	r := campaignRun{n: rig.n, at: at, window: window}
+	r.syscalls = fmt.Sprintf("worker %s, sink %s", readIOCalls(pid).perMessage(workerIO, rig.n-1),
+		readIOCalls("self").perMessage(sinkIO, rig.n-1))
 	r.first, r.last = rig.sink.Span()
 	r.peakRSS, _ = rig.proc.peakRSS()
 	r.cpu = cpu
