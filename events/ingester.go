@@ -233,7 +233,7 @@ func (in *Ingester) ensureGroups(ctx context.Context) error {
 // store commits the events of msgs, then acknowledges and deletes the entries. An entry is
 // stored whole in one transaction, so one dedupe key per entry (on its first event) is enough to
 // recognise a redelivery, and events go straight into the table with COPY, with no per-event
-// conflict check.
+// conflict check. Events of contacts erased since are stored without the contact (forgetGone).
 func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	seen := make(map[[2]string]bool, len(got))
 	ids := make(map[string][]string, len(in.streams))
@@ -274,6 +274,9 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 	// everything, and only if an entry's key is stored already, find which and store the rest.
 	var written int64
 	err := pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
+		if err := forgetGone(ctx, tx, all); err != nil {
+			return err
+		}
 		var err error
 		written, err = copyEvents(ctx, tx, all)
 		return err
@@ -284,6 +287,9 @@ func (in *Ingester) store(ctx context.Context, got []entry) (int64, error) {
 			keys[i] = all[sp.start].DedupeKey
 		}
 		err = pg.InTx(ctx, in.db, func(tx pgx.Tx) error {
+			if err := forgetGone(ctx, tx, all); err != nil {
+				return err
+			}
 			stored, err := storedKeys(ctx, tx, keys)
 			if err != nil {
 				return err

@@ -22,6 +22,15 @@ import (
 	"github.com/kirje/kirje/internal/redistest"
 )
 
+// addContacts puts contacts with IDs 1 to n in the register: the ingester stores events of
+// contacts that do not exist (erased since) without the contact.
+func addContacts(t *testing.T, db *pgtest.DB, n int) {
+	t.Helper()
+	_, err := db.Pool.Exec(context.Background(), `INSERT INTO contacts (id, email) OVERRIDING SYSTEM VALUE
+SELECT i, 'contact' || i || '@example.com' FROM generate_series(1, $1::int) i`, n)
+	require.NoError(t, err)
+}
+
 func countEvents(t *testing.T, db *pgtest.DB) int {
 	t.Helper()
 	var n int
@@ -37,6 +46,7 @@ func TestRecordedEventsReachPostgresOnce(t *testing.T) {
 	t.Cleanup(rec.Close)
 
 	const n = 2000
+	addContacts(t, db, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
@@ -147,6 +157,7 @@ func TestIngesterReadsTheStreamOfEarlierVersions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, rd := pgtest.New(t), redistest.New(t)
+	addContacts(t, db, 5)
 	const id = "1764142200000-0"
 	legacy := `[{"t":"open","at":1764142200000000,"ca":3,"co":4},{"t":"click","at":1764142201000000,"ca":3,"co":4,"l":2}]`
 	require.NoError(t, rd.Client.XAdd(ctx, &redis.XAddArgs{Stream: legacyStreamKey(rd.Prefix), ID: id, Values: []any{"e", legacy}}).Err())
@@ -327,6 +338,7 @@ func TestIngesterDropsUndecodableEntries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, rd := pgtest.New(t), redistest.New(t)
+	addContacts(t, db, 11)
 	payload := func(contacts ...int64) []byte {
 		b := []byte{wireVersion}
 		for _, c := range contacts {

@@ -38,6 +38,7 @@ type Erasure struct {
 //   - the contact is deleted, and with it its bans and consents, tracking choices and engagement
 //     rollups (companies stay: they are not personal data);
 //   - its events are anonymised, not deleted (events.Forget), so campaign counts stay right;
+//     opens and clicks of its old messages that arrive later are stored anonymised too;
 //   - suppression entries keep only the address's hash, and an all-marketing entry with reason
 //     erasure is added unless one already suppresses the address everywhere: a later import of
 //     the same address is suppressed at send time;
@@ -88,6 +89,11 @@ SET address = CASE WHEN address_hash = $1 THEN NULL ELSE address END,
 WHERE address_hash = $1 OR source ~* $2 OR actor ~* $2`
 
 func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor string, res *Erasure) error {
+	// Opens and clicks in flight to the events table are stored before this goes on, so that
+	// Forget below sees them; those that come later find the contact gone.
+	if err := events.LockForErasure(ctx, tx); err != nil {
+		return err
+	}
 	err := tx.QueryRow(ctx, lockContactSQL, sub.address).Scan(&res.ContactID)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
