@@ -53,7 +53,7 @@ func TestKilledProcessesNeitherLoseNorDuplicateEvents(t *testing.T) {
 	worker := s.startProcess(t, "worker")
 	serve := s.startProcess(t, "serve")
 	waitHealthy(t, addr)
-	load := startOpens(t, addr, c.ID)
+	load := startOpens(t, s, addr, c.ID)
 	load.waitAcked(t, 3000, "before serve is killed")
 
 	require.NoError(t, serve.Process.Signal(syscall.SIGKILL))
@@ -134,25 +134,32 @@ func eventCount(ctx context.Context, s *stack) int64 {
 }
 
 // openLoad requests opens from a few keep-alive clients until stopped, each open for a contact no
-// other names (the contacts need not exist: nothing on the open path looks them up), and keeps
-// the contacts whose open was acknowledged.
+// other names, and keeps the contacts whose open was acknowledged. The contacts exist (the
+// ingester stores an event of a contact that does not, an erased one, without the contact);
+// the load stops at the last of them, far more than a run requests (about 13,000 here).
 type openLoad struct {
-	next  atomic.Int64
-	mu    sync.Mutex
-	acked map[int64]bool
-	done  chan struct{}
-	wg    sync.WaitGroup
+	next        atomic.Int64 // the last contact handed out
+	first, last int64
+	mu          sync.Mutex
+	acked       map[int64]bool
+	done        chan struct{}
+	wg          sync.WaitGroup
 }
 
-func startOpens(t *testing.T, addr string, campaignID int64) *openLoad {
+func startOpens(t *testing.T, s *stack, addr string, campaignID int64) *openLoad {
 	t.Helper()
+	const first, last = 1_000_001, 1_100_000
+	_, err := s.db.Pool.Exec(context.Background(), `INSERT INTO contacts (id, email) OVERRIDING SYSTEM VALUE
+SELECT i, 'reader' || i || '@example.com' FROM generate_series($1::bigint, $2::bigint) i`, first, last)
+	require.NoError(t, err)
 	keys, err := token.ParseKeyring("1", testSecret, "")
 	require.NoError(t, err)
 	base, err := url.Parse("http://" + addr)
 	require.NoError(t, err)
 	links := token.Links{Base: base, Keys: keys}
 	sentAt := time.Now().Add(-time.Hour) // long enough ago that nothing looks like a scanner
-	l := &openLoad{acked: map[int64]bool{}, done: make(chan struct{})}
+	l := &openLoad{first: first, last: last, acked: map[int64]bool{}, done: make(chan struct{})}
+	l.next.Store(first - 1)
 	for range 6 {
 		l.wg.Go(func() {
 			client := &http.Client{Timeout: 10 * time.Second}
@@ -162,7 +169,10 @@ func startOpens(t *testing.T, addr string, campaignID int64) *openLoad {
 					return
 				default:
 				}
-				contact := 1_000_000 + l.next.Add(1)
+				contact := l.next.Add(1)
+				if contact > l.last {
+					return
+				}
 				resp, err := client.Get(links.ForRecipient(campaignID, contact, sentAt, register.TrackingIndividual).Open())
 				if err != nil { // serve is down, or was killed mid-answer: not acknowledged
 					time.Sleep(2 * time.Millisecond) // while it restarts, without spinning
@@ -193,7 +203,7 @@ func (l *openLoad) waitAcked(t *testing.T, more int, when string) {
 	t.Helper()
 	want := l.ackedCount() + more
 	require.Eventually(t, func() bool { return l.ackedCount() >= want }, 60*time.Second, 10*time.Millisecond,
-		"%d more opens acknowledged %s", more, when)
+		"%d more opens acknowledged %s (the load stops at contact %d)", more, when, l.last)
 }
 
 // stop ends the load and returns the acknowledged contacts and how many opens were requested.
@@ -206,7 +216,7 @@ func (l *openLoad) stop() (map[int64]bool, int64) {
 	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.acked, l.next.Load()
+	return l.acked, min(l.next.Load(), l.last) - l.first + 1
 }
 
 // eventLock holds a lock on the events table that lets the ingester read entries but not store
