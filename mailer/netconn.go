@@ -43,7 +43,8 @@ const coalesceLimit = 64 << 10
 // buffer flushes more than once for a typical campaign message, and once more for the closing
 // dot) into one write per reply awaited: fewer system calls and TCP segments for the worker and
 // for the relay. Bytes still held when the connection closes are discarded, never sent: a
-// session is closed without a reply awaited only when it is being abandoned.
+// session is closed without a reply awaited only when it is being abandoned (or, over TLS, after
+// QUIT was answered, when the TLS close alert it drops is of no use to the server).
 type writeCoalescer struct {
 	net.Conn
 	mu  sync.Mutex
