@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kirje/kirje/internal/pg"
+	"github.com/jackc/pgx/v5"
 )
 
 // Erased replaces an erased address wherever an event's text held it.
@@ -47,12 +47,14 @@ const forgetHashSQL = `
 UPDATE events SET` + scrub + `
 WHERE data ? 'address_hash' AND data ->> 'address_hash' = $1`
 
-// forgetSweepSQL finds the address anywhere else: events that name no contact but carry the
-// address in their reason or data (a bounce for an address no contact has, a reply quoting it).
-// It reads the whole table: erasures are rare, and no index can promise to find free text.
+// forgetSweepSQL finds the address anywhere else: events of other contacts or of none that carry
+// the address in their reason or data (a bounce for an address no contact has, a reply quoting
+// it); the contact's own ($3) are forgetContactSQL's. It reads the whole table: erasures are
+// rare, and no index can promise to find free text.
 const forgetSweepSQL = `
 UPDATE events SET` + scrub + `
-WHERE strpos(lower(reason), $1) > 0 OR strpos(lower(data::text), $1) > 0`
+WHERE (strpos(lower(reason), $1) > 0 OR strpos(lower(data::text), $1) > 0)
+  AND contact_id IS DISTINCT FROM $3`
 
 // ForgetResult counts what Forget changed.
 type ForgetResult struct {
@@ -61,34 +63,39 @@ type ForgetResult struct {
 	OtherEvents       int64 `json:"other_events"`       // events found by the full sweep, scrubbed
 }
 
-// Forget anonymises what events hold about a person, for erasure, with db (the erasure's
+// Forget anonymises what events hold about a person, for erasure, with tx (the erasure's
 // transaction). Events of contactID (0: none) lose their contact, IP address and user agent;
 // address (normalised, lower-case) is replaced with Erased in the reason and data of every event,
 // found through the contact, through the address's suppression hash, and by a sweep of the whole
 // table; the plain "address" of suppression events is removed. Events are never deleted here: a
 // campaign's counts stay right (a person's events no longer tell whose they were, so unique
 // counts lose that one person).
-func Forget(ctx context.Context, db pg.DBTX, contactID int64, address string, addressHash []byte) (ForgetResult, error) {
+//
+// Before it anonymises the contact's events, Forget waits for ingest rounds in flight and keeps
+// new ones from looking contacts up until tx ends (see HoldErasures), so delete the contact in
+// tx, after Forget and before the commit, and keep what follows short: ingestion waits for it.
+// The sweep of the whole table runs before that, while ingestion goes on.
+func Forget(ctx context.Context, tx pgx.Tx, contactID int64, address string, addressHash []byte) (ForgetResult, error) {
 	var res ForgetResult
 	pattern := AddressPattern(address)
-	steps := []struct {
-		n    *int64
-		sql  string
-		args []any
-	}{
-		{&res.ContactEvents, forgetContactSQL, []any{contactID, pattern}},
-		{&res.SuppressionEvents, forgetHashSQL, []any{hex.EncodeToString(addressHash), pattern}},
-		{&res.OtherEvents, forgetSweepSQL, []any{strings.ToLower(address), pattern}},
+	tag, err := tx.Exec(ctx, forgetHashSQL, hex.EncodeToString(addressHash), pattern)
+	if err != nil {
+		return res, fmt.Errorf("events: forget: %w", err)
 	}
-	for _, st := range steps {
-		if st.sql == forgetContactSQL && contactID == 0 {
-			continue
-		}
-		tag, err := db.Exec(ctx, st.sql, st.args...)
-		if err != nil {
-			return res, fmt.Errorf("events: forget: %w", err)
-		}
-		*st.n = tag.RowsAffected()
+	res.SuppressionEvents = tag.RowsAffected()
+	if tag, err = tx.Exec(ctx, forgetSweepSQL, strings.ToLower(address), pattern, contactID); err != nil {
+		return res, fmt.Errorf("events: forget: %w", err)
 	}
+	res.OtherEvents = tag.RowsAffected()
+	if contactID == 0 {
+		return res, nil
+	}
+	if err := lockForErasure(ctx, tx); err != nil {
+		return res, err
+	}
+	if tag, err = tx.Exec(ctx, forgetContactSQL, contactID, pattern); err != nil {
+		return res, fmt.Errorf("events: forget: %w", err)
+	}
+	res.ContactEvents = tag.RowsAffected()
 	return res, nil
 }

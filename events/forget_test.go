@@ -7,12 +7,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kirje/kirje/events"
+	"github.com/kirje/kirje/internal/pg"
 	"github.com/kirje/kirje/internal/pgtest"
 )
+
+// forget runs events.Forget in a transaction of its own.
+func forget(ctx context.Context, db *pgtest.DB, contactID int64, addr string, hash []byte) (events.ForgetResult, error) {
+	var res events.ForgetResult
+	err := pg.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+		var err error
+		res, err = events.Forget(ctx, tx, contactID, addr, hash)
+		return err
+	})
+	return res, err
+}
 
 func TestForgetAnonymisesAndScrubs(t *testing.T) {
 	t.Parallel()
@@ -37,7 +50,7 @@ func TestForgetAnonymisesAndScrubs(t *testing.T) {
 	)
 	require.NoError(t, err)
 
-	res, err := events.Forget(ctx, db.Pool, 7, addr, h[:])
+	res, err := forget(ctx, db, 7, addr, h[:])
 	require.NoError(t, err)
 	assert.Equal(t, events.ForgetResult{ContactEvents: 2, SuppressionEvents: 1, OtherEvents: 1}, res)
 
@@ -63,7 +76,7 @@ func TestForgetAnonymisesAndScrubs(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT reason FROM events WHERE contact_id = 8 AND type = 'bounce'`).Scan(&reason))
 	assert.Equal(t, "annaxo'hara+news@yritys.fi", reason, "a look-alike is not the address")
 
-	res, err = events.Forget(ctx, db.Pool, 0, "nobody@example.fi", make([]byte, 32))
+	res, err = forget(ctx, db, 0, "nobody@example.fi", make([]byte, 32))
 	require.NoError(t, err)
 	assert.Zero(t, res, "nothing to forget")
 }

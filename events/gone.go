@@ -12,11 +12,11 @@ import (
 // contact and its client data, as Forget left the contact's earlier events, so that an erasure
 // also covers what its person does after it.
 //
-// A PostgreSQL advisory lock orders the two. An ingest transaction holds it shared from before it
-// looks its contacts up until it commits; an erasure takes it exclusively (LockForErasure) before
-// it forgets anything, so it waits for rounds in flight, whose events its Forget then sees, and a
-// round that starts meanwhile waits for the erasure to commit and then finds the contact gone.
-// Rounds do not wait for each other. The lock is the schema's own (its second key is the hash of
+// A PostgreSQL advisory lock orders the two. An ingest transaction holds it shared (HoldErasures)
+// from before it looks its contacts up until it commits; Forget takes it exclusively before it
+// anonymises the contact's events, so it waits for rounds in flight, whose events it then sees,
+// and a round that starts meanwhile waits for the erasure to commit and then finds the contact
+// gone. Rounds do not wait for each other. The lock is the schema's own (its second key is the hash of
 // the schema's name), so installations that share a database do not wait for each other.
 const erasureLockClass int32 = 0x4b6a4572 // "KjEr"; suppression's mirror barrier uses another class
 
@@ -28,9 +28,19 @@ const (
 WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = x.id)`
 )
 
-// LockForErasure makes tx, an erasure's transaction, wait for the ingest rounds in flight and
-// keeps new ones from looking contacts up until tx ends. Call it before Forget.
-func LockForErasure(ctx context.Context, tx pgx.Tx) error {
+// HoldErasures makes tx wait for an erasure that is anonymising a contact's events and keeps
+// others from starting to until tx ends. Hold it in a transaction that writes events naming
+// contacts it has checked exist: the ingester does, for each round.
+func HoldErasures(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, holdErasuresSQL, erasureLockClass); err != nil {
+		return fmt.Errorf("events: hold erasures: %w", err)
+	}
+	return nil
+}
+
+// lockForErasure makes tx, an erasure's transaction, wait for the ingest rounds in flight and
+// keeps new ones from looking contacts up until tx ends.
+func lockForErasure(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, lockErasureSQL, erasureLockClass); err != nil {
 		return fmt.Errorf("events: lock for erasure: %w", err)
 	}

@@ -89,11 +89,6 @@ SET address = CASE WHEN address_hash = $1 THEN NULL ELSE address END,
 WHERE address_hash = $1 OR source ~* $2 OR actor ~* $2`
 
 func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor string, res *Erasure) error {
-	// Opens and clicks in flight to the events table are stored before this goes on, so that
-	// Forget below sees them; those that come later find the contact gone.
-	if err := events.LockForErasure(ctx, tx); err != nil {
-		return err
-	}
 	err := tx.QueryRow(ctx, lockContactSQL, sub.address).Scan(&res.ContactID)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
@@ -110,6 +105,12 @@ func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor strin
 		return err
 	}
 	res.SuppressionID = entry.ID
+	if res.Others, err = eraseOthers(ctx, tx, res.ContactID, sub, pattern); err != nil {
+		return err
+	}
+	// Forget makes opens and clicks being stored right now wait, from its last step until the
+	// commit: only quick steps follow it. Those stored before are anonymised by it; those after
+	// find the contact gone.
 	if res.Events, err = events.Forget(ctx, tx, res.ContactID, sub.address, sub.hash); err != nil {
 		return err
 	}
@@ -120,9 +121,6 @@ func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor strin
 		Reason: string(suppression.ReasonErasure),
 		Data:   map[string]any{"address_hash": hex.EncodeToString(sub.hash), "suppression_id": entry.ID}})
 	if err != nil {
-		return err
-	}
-	if res.Others, err = eraseOthers(ctx, tx, res.ContactID, sub, pattern); err != nil {
 		return err
 	}
 	if res.ContactID != 0 {
