@@ -30,7 +30,13 @@ WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = x.id)`
 
 // HoldErasures makes tx wait for an erasure that is anonymising a contact's events and keeps
 // others from starting to until tx ends. Hold it in a transaction that writes events naming
-// contacts it has checked exist: the ingester does, for each round.
+// contacts it has checked exist: the ingester does, for each round. Only in a transaction that
+// locks no contact row, not even through a foreign key check: an erasure holds its contact
+// FOR UPDATE while it waits for this lock. (Writers that do touch contact rows lock them with
+// register.Store.HoldContacts instead, as the worker's ledger writer does.)
+//
+// The ordering relies on READ COMMITTED, PostgreSQL's default and Kirje's: the look-up after
+// the lock must see an erasure that committed while the round waited.
 func HoldErasures(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, holdErasuresSQL, erasureLockClass); err != nil {
 		return fmt.Errorf("events: hold erasures: %w", err)

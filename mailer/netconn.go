@@ -102,8 +102,9 @@ func (w *writeCoalescer) flushLocked() error {
 
 // Close discards what is held and closes the connection.
 func (w *writeCoalescer) Close() error {
+	err := w.Conn.Close() // first: it also unblocks a write stuck while holding mu
 	w.mu.Lock()
 	w.buf, w.err = nil, net.ErrClosed
 	w.mu.Unlock()
-	return w.Conn.Close()
+	return err
 }

@@ -88,7 +88,19 @@ SET address = CASE WHEN address_hash = $1 THEN NULL ELSE address END,
     actor   = regexp_replace(actor, $2, '` + events.Erased + `', 'gi')
 WHERE address_hash = $1 OR source ~* $2 OR actor ~* $2`
 
+// oneErasureSQL makes erasures run one at a time (per schema). Two at once could deadlock: each
+// scrubs events that quote its address, which may be events of the other's contact, and the
+// other anonymises those under the lock that makes ingestion wait (events.Forget). Erasures are
+// rare and short.
+const oneErasureSQL = `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`
+
+// erasureClass is the advisory lock class of oneErasureSQL ("KjOn").
+const erasureClass int32 = 0x4b6a4f6e
+
 func (s *Service) erase(ctx context.Context, tx pgx.Tx, sub subject, actor string, res *Erasure) error {
+	if _, err := tx.Exec(ctx, oneErasureSQL, erasureClass); err != nil {
+		return err
+	}
 	err := tx.QueryRow(ctx, lockContactSQL, sub.address).Scan(&res.ContactID)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
