@@ -82,7 +82,18 @@ type target struct {
 
 func (s *Service) target(ctx context.Context, tx pgx.Tx, r Request) (target, error) {
 	var t target
-	c, err := register.New(tx).Contact(ctx, r.ContactID)
+	// Lock the contact first: an erasure in progress (which holds it FOR UPDATE) finishes
+	// before this reads it, and none starts until tx ends. Read unlocked, a contact erased in
+	// between would get a suppression entry with its plain address and an event with its IP.
+	reg := register.New(tx)
+	missing, err := reg.HoldContacts(ctx, []int64{r.ContactID})
+	if err != nil {
+		return t, err
+	}
+	if missing[r.ContactID] {
+		return target{erased: true}, nil
+	}
+	c, err := reg.Contact(ctx, r.ContactID)
 	switch {
 	case errors.Is(err, register.ErrNotFound):
 		// Erased: the erasure left a hashed suppression entry, which keeps blocking sends.

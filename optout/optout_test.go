@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +184,42 @@ func TestUndoWithoutAnUnsubscribeRecordsNothing(t *testing.T) {
 	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE contact_id = $1 AND type = 'resubscribe'`, c.ID).Scan(&n))
 	assert.Equal(t, 1, n)
 	assert.False(t, b.suppressed(t, brand.ID, c.Email))
+}
+
+// An unsubscribe that arrives while its person is being erased waits for the erasure, then
+// finds the person gone: it leaves no suppression entry with the plain address and no event
+// naming the contact. (A brand-only opt-out touches no row of the contact otherwise.)
+func TestUnsubscribeDuringAnErasureWaitsAndLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	brand := fixture.Brand(t, b.db.Pool, "acme")
+	c := fixture.Contact(t, b.db.Pool, "tuuli@example.fi", "Buyer")
+	camp := fixture.Campaign(t, b.db.Pool, brand, "")
+
+	// The erasure's hold on the contact, as privacy.Erase takes it.
+	erasure, err := b.db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = erasure.Rollback(ctx) })
+	_, err = erasure.Exec(ctx, `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`, c.ID)
+	require.NoError(t, err)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- b.svc.Unsubscribe(ctx, optout.Request{CampaignID: camp.ID, ContactID: c.ID,
+			Scope: optout.ScopeBrand, Source: "page", IP: "192.0.2.1"})
+	}()
+	require.Eventually(t, func() bool {
+		// A transaction waiting for a row lock holds the row's tuple lock while it waits.
+		return b.count(t, `SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
+			WHERE l.locktype = 'tuple' AND r.relname = 'contacts' AND r.relnamespace = current_schema()::regnamespace
+			  AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND NOT w.granted)`) > 0
+	}, 10*time.Second, 5*time.Millisecond, "the unsubscribe waits for the erasure")
+	_, err = erasure.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, c.ID)
+	require.NoError(t, err)
+	require.NoError(t, erasure.Commit(ctx))
+	require.NoError(t, <-done)
+
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM suppressions WHERE address IS NOT NULL`), "no plain address is stored")
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE contact_id = $1 OR ip IS NOT NULL`, c.ID), "no event names the person")
 }
