@@ -60,6 +60,17 @@ func (p *Processor) recipient(ctx context.Context, m message, i int, r dsn.Recip
 // recorded before, so that nothing else is written twice.
 func (p *Processor) apply(ctx context.Context, tx pgx.Tx, m message, o *Outcome, mt match, key string) error {
 	o.Effect = EffectRecorded
+	if mt.contactID != 0 && !mt.erased {
+		// The match read the contact unlocked. Lock it now: an erasure in progress finishes
+		// first, and none starts until tx ends; a contact erased since is treated as erased.
+		missing, err := register.New(tx).HoldContacts(ctx, []int64{mt.contactID})
+		if err != nil {
+			return err
+		}
+		if missing[mt.contactID] {
+			mt.erased, mt.email, o.ContactID = true, "", 0
+		}
+	}
 	if o.Verdict == dsn.Soft && mt.email != "" {
 		// Counted before the event, which carries the count. A repeated message counts nothing:
 		// its soft_bounces row exists, and its event conflicts below, rolling everything back.

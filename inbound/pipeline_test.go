@@ -235,3 +235,46 @@ func TestPurgeRemovesOnlyOldRows(t *testing.T) {
 	assert.EqualValues(t, 1, n)
 	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbound_quarantine`), "the recent one stays")
 }
+
+// A bounce processed while its person is being erased waits for the erasure, then treats the
+// person as erased: nothing names the contact or keeps the plain address.
+func TestBounceDuringAnErasureWaitsAndNamesNobody(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, inbound.Config{})
+	maija := b.send(t, b.campaign, "maija.virtanen@example.fi", "m@x")
+	raw := b.message(t, readCorpus(t, "postfix-user-unknown.eml"), b.campaign, maija, "m@x")
+
+	// The erasure's hold on the contact, as privacy.Erase takes it.
+	erasure, err := b.db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = erasure.Rollback(ctx) })
+	_, err = erasure.Exec(ctx, `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`, maija.ID)
+	require.NoError(t, err)
+
+	type result struct {
+		res inbound.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := b.proc.Process(ctx, inbound.Envelope{}, raw)
+		done <- result{res, err}
+	}()
+	require.Eventually(t, func() bool {
+		// A transaction waiting for a row lock holds the row's tuple lock while it waits.
+		return b.count(t, `SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
+			WHERE l.locktype = 'tuple' AND r.relname = 'contacts' AND r.relnamespace = current_schema()::regnamespace
+			  AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND NOT w.granted)`) > 0
+	}, 10*time.Second, 5*time.Millisecond, "the bounce waits for the erasure")
+	_, err = erasure.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, maija.ID)
+	require.NoError(t, err)
+	require.NoError(t, erasure.Commit(ctx))
+	r := <-done
+	require.NoError(t, r.err)
+	require.Len(t, r.res.Outcomes, 1)
+	assert.Equal(t, inbound.EffectErased, r.res.Outcomes[0].Effect)
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE contact_id = $1`, maija.ID))
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE data ? 'final_recipient'`))
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM suppressions WHERE address IS NOT NULL`), "no plain address is stored")
+}
