@@ -175,6 +175,9 @@ func TestBounceOfAnErasedContactNamesNobody(t *testing.T) {
 	assert.Zero(t, o.ContactID)
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE contact_id = $1`, maija.ID))
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE data ? 'final_recipient'`), "the erased address is not recorded")
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE strpos(lower(reason || coalesce(data::text, '')), $1) > 0`,
+		"maija.virtanen@example.fi"), "nor the diagnostic's echo of it")
+	assert.Equal(t, 1, b.count(t, `SELECT count(*) FROM events WHERE strpos(reason, '[erased]') > 0`))
 }
 
 func TestForgedTokenMatchesNothing(t *testing.T) {
@@ -277,4 +280,6 @@ func TestBounceDuringAnErasureWaitsAndNamesNobody(t *testing.T) {
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE contact_id = $1`, maija.ID))
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE data ? 'final_recipient'`))
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM suppressions WHERE address IS NOT NULL`), "no plain address is stored")
+	assert.Zero(t, b.count(t, `SELECT count(*) FROM events WHERE strpos(lower(reason || coalesce(data::text, '')), $1) > 0`,
+		"maija.virtanen@example.fi"), "nor does any event")
 }
