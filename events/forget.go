@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,16 @@ func AddressPattern(address string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// ScrubAddress replaces address, in any case, with Erased in text: what the database's scrub
+// does to stored events, for text about an erased person that is about to be stored (an SMTP
+// reply or a bounce diagnostic that quotes the address). An empty address changes nothing.
+func ScrubAddress(text, address string) string {
+	if address == "" || text == "" {
+		return text
+	}
+	return regexp.MustCompile("(?i)"+regexp.QuoteMeta(address)).ReplaceAllLiteralString(text, Erased)
 }
 
 // scrub is the SET list that removes $2 (an address pattern) from reason and data. The

@@ -1,7 +1,6 @@
 package inbound
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/kirje/kirje/events"
@@ -41,7 +40,7 @@ func (p *Processor) event(m message, o Outcome, mt match, key string) events.Eve
 	}
 	if mt.erased {
 		// Remote servers echo the address in their diagnostics: an erased person's is not kept.
-		o.Diagnostic = scrubAddress(o.Diagnostic, o.Recipient)
+		o.Diagnostic = events.ScrubAddress(o.Diagnostic, o.Recipient)
 	}
 	set("source", m.env.Source)
 	set("status", o.Status)
@@ -73,12 +72,4 @@ func (p *Processor) event(m message, o Outcome, mt match, key string) events.Eve
 		Type: eventType(o.Verdict), OccurredAt: p.cfg.Now(), CampaignID: mt.campaignID,
 		ContactID: o.ContactID, BrandID: mt.brandID, Reason: reason, Data: data, DedupeKey: key,
 	}
-}
-
-// scrubAddress replaces address, in any case, with events.Erased in text.
-func scrubAddress(text, address string) string {
-	if address == "" || text == "" {
-		return text
-	}
-	return regexp.MustCompile("(?i)"+regexp.QuoteMeta(address)).ReplaceAllLiteralString(text, events.Erased)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -260,15 +259,10 @@ func forgetErased(ctx context.Context, tx pgx.Tx, batch []outcome) ([]outcome, e
 		if !missing[o.result.ContactID] {
 			continue
 		}
-		scrub := func(s string) string { return s }
-		if o.address != "" {
-			re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(o.address))
-			scrub = func(s string) string { return re.ReplaceAllLiteralString(s, events.Erased) }
-		}
-		out[i].result.Detail = scrub(o.result.Detail)
+		out[i].result.Detail = events.ScrubAddress(o.result.Detail, o.address)
 		if o.event != nil {
 			ev := *o.event
-			ev.ContactID, ev.Reason = 0, scrub(ev.Reason)
+			ev.ContactID, ev.Reason = 0, events.ScrubAddress(ev.Reason, o.address)
 			ev.Data = maps.Clone(ev.Data)
 			delete(ev.Data, "address")
 			out[i].event = &ev
