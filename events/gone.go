@@ -101,7 +101,7 @@ func forgetGone(ctx context.Context, tx pgx.Tx, evs []Event) error {
 		seen[id] = struct{}{}
 	}
 	for i := range evs {
-		if _, ok := seen[evs[i].ContactID]; ok && evs[i].ContactID != 0 {
+		if _, ok := seen[evs[i].ContactID]; ok { // never 0: only named contacts were looked up
 			evs[i].ContactID, evs[i].IP, evs[i].UserAgent = 0, "", ""
 		}
 	}
