@@ -248,13 +248,7 @@ func TestBounceDuringAnErasureWaitsAndNamesNobody(t *testing.T) {
 	maija := b.send(t, b.campaign, "maija.virtanen@example.fi", "m@x")
 	raw := b.message(t, readCorpus(t, "postfix-user-unknown.eml"), b.campaign, maija, "m@x")
 
-	// The erasure's hold on the contact, as privacy.Erase takes it.
-	erasure, err := b.db.Pool.Begin(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = erasure.Rollback(ctx) })
-	_, err = erasure.Exec(ctx, `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`, maija.ID)
-	require.NoError(t, err)
-
+	erasure := fixture.HoldForErasure(t, b.db.Pool, maija.ID)
 	type result struct {
 		res inbound.Result
 		err error
@@ -264,15 +258,8 @@ func TestBounceDuringAnErasureWaitsAndNamesNobody(t *testing.T) {
 		res, err := b.proc.Process(ctx, inbound.Envelope{}, raw)
 		done <- result{res, err}
 	}()
-	require.Eventually(t, func() bool {
-		// A transaction waiting for a row lock holds the row's tuple lock while it waits.
-		return b.count(t, `SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
-			WHERE l.locktype = 'tuple' AND r.relname = 'contacts' AND r.relnamespace = current_schema()::regnamespace
-			  AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND NOT w.granted)`) > 0
-	}, 10*time.Second, 5*time.Millisecond, "the bounce waits for the erasure")
-	_, err = erasure.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, maija.ID)
-	require.NoError(t, err)
-	require.NoError(t, erasure.Commit(ctx))
+	erasure.AwaitWaiter("the bounce")
+	erasure.Erase()
 	r := <-done
 	require.NoError(t, r.err)
 	require.Len(t, r.res.Outcomes, 1)

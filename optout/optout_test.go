@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -197,27 +196,14 @@ func TestUnsubscribeDuringAnErasureWaitsAndLeavesNoTrace(t *testing.T) {
 	c := fixture.Contact(t, b.db.Pool, "tuuli@example.fi", "Buyer")
 	camp := fixture.Campaign(t, b.db.Pool, brand, "")
 
-	// The erasure's hold on the contact, as privacy.Erase takes it.
-	erasure, err := b.db.Pool.Begin(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = erasure.Rollback(ctx) })
-	_, err = erasure.Exec(ctx, `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`, c.ID)
-	require.NoError(t, err)
-
+	erasure := fixture.HoldForErasure(t, b.db.Pool, c.ID)
 	done := make(chan error, 1)
 	go func() {
 		done <- b.svc.Unsubscribe(ctx, optout.Request{CampaignID: camp.ID, ContactID: c.ID,
 			Scope: optout.ScopeBrand, Source: "page", IP: "192.0.2.1"})
 	}()
-	require.Eventually(t, func() bool {
-		// A transaction waiting for a row lock holds the row's tuple lock while it waits.
-		return b.count(t, `SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
-			WHERE l.locktype = 'tuple' AND r.relname = 'contacts' AND r.relnamespace = current_schema()::regnamespace
-			  AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND NOT w.granted)`) > 0
-	}, 10*time.Second, 5*time.Millisecond, "the unsubscribe waits for the erasure")
-	_, err = erasure.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, c.ID)
-	require.NoError(t, err)
-	require.NoError(t, erasure.Commit(ctx))
+	erasure.AwaitWaiter("the unsubscribe")
+	erasure.Erase()
 	require.NoError(t, <-done)
 
 	assert.Zero(t, b.count(t, `SELECT count(*) FROM suppressions WHERE address IS NOT NULL`), "no plain address is stored")
