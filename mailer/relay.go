@@ -62,9 +62,12 @@ func ParseRelay(name, rawURL string) (Relay, error) {
 	bad := func(format string, args ...any) (Relay, error) {
 		return Relay{}, fmt.Errorf("mailer: relay %q: %w: %s", name, ErrInvalid, fmt.Sprintf(format, args...))
 	}
+	// With user info in the URL, error messages quote no part of it: a password holding an
+	// unencoded '/', '?' or '#' ends up in what the parser complains about, or in the path.
+	withUser := strings.Contains(rawURL, "@")
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		if strings.Contains(rawURL, "@") {
+		if withUser {
 			// The parser's message may quote part of the user info (a password with a "/"
 			// makes it "an invalid port"), so it is left out.
 			return bad("malformed URL (a user name or password must be percent-encoded)")
@@ -90,9 +93,6 @@ func ParseRelay(name, rawURL string) (Relay, error) {
 	if r.Host == "" {
 		return bad("no host")
 	}
-	// With user info in the URL, a password holding an unencoded '/', '?' or '#' ends up in the
-	// path or the query: those are then not quoted.
-	withUser := strings.Contains(rawURL, "@")
 	if u.Path != "" && u.Path != "/" {
 		if withUser {
 			return bad("unexpected path (a user name or password must be percent-encoded)")
